@@ -305,7 +305,12 @@ func parseResponseDirectives(lines []string) *cacheobject.ResponseCacheDirective
 	for _, d := range splitDirectives(lines) {
 		one, err := cacheobject.ParseResponseCacheControl(d)
 		if err != nil {
-			continue
+			// A restrictive directive with a stray argument (no-store=1) still
+			// restricts; a value directive without a usable value is dropped.
+			name, _, _ := strings.Cut(d, "=")
+			if one, err = cacheobject.ParseResponseCacheControl(name); err != nil {
+				continue
+			}
 		}
 		out.MustRevalidate = out.MustRevalidate || one.MustRevalidate
 		out.NoCachePresent = out.NoCachePresent || one.NoCachePresent
@@ -329,7 +334,10 @@ func parseRequestDirectives(lines []string) *cacheobject.RequestCacheDirectives 
 	for _, d := range splitDirectives(lines) {
 		one, err := cacheobject.ParseRequestCacheControl(d)
 		if err != nil {
-			continue
+			name, _, _ := strings.Cut(d, "=")
+			if one, err = cacheobject.ParseRequestCacheControl(name); err != nil {
+				continue
+			}
 		}
 		out.NoStore = out.NoStore || one.NoStore
 		out.NoCache = out.NoCache || one.NoCache
