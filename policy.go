@@ -281,7 +281,7 @@ func storableReason(c policyConfig, method string, status int, reqHeader, h http
 		case r == cacheobject.ReasonResponseUncachableByDefault && heuristicStatus(status):
 			// cachecontrol misses 308 (RFC 9110 §15.4.9).
 		default:
-			return r.String()
+			return strings.TrimPrefix(r.String(), "Reason")
 		}
 	}
 	return ""
@@ -450,7 +450,9 @@ func normaliseValue(lines []string) string {
 // and Vary: * allow it.
 func (p *Policy) Storable() bool { return p != nil && p.reason == "" }
 
-// Reason says why the response may not be stored; it is "" when Storable.
+// Reason names why the response may not be stored, e.g. "ResponseNoStore"
+// or "RequestAuthorizationHeader" (cachecontrol's reasons without their
+// "Reason" prefix); it is "" when Storable.
 func (p *Policy) Reason() string {
 	if p == nil {
 		return reasonNoResponse
