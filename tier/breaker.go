@@ -1,0 +1,233 @@
+package tier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tiercache/tiercache"
+)
+
+// ErrOpen reports a call that a Breaker refused because its circuit is open:
+// the tier failed repeatedly and is resting. tiercache.Layered treats it like
+// any tier error, as a miss. Match with errors.Is.
+var ErrOpen = errors.New("tier: circuit breaker open")
+
+// Defaults and ranges of the Breaker options.
+const (
+	DefaultThreshold = 5
+	DefaultCooldown  = time.Second
+	maxThreshold     = 1 << 20
+	minCooldown      = time.Millisecond
+	maxCooldown      = time.Hour
+)
+
+// BreakerState is the state of a Breaker's circuit.
+type BreakerState int32
+
+// Breaker states.
+const (
+	// BreakerClosed lets every call through and counts consecutive failures.
+	BreakerClosed BreakerState = iota
+	// BreakerOpen refuses every call until the cool-down has passed.
+	BreakerOpen
+	// BreakerHalfOpen lets one trial call through; others are refused.
+	BreakerHalfOpen
+)
+
+// String returns "closed", "open" or "half-open".
+func (s BreakerState) String() string {
+	switch s {
+	case BreakerClosed:
+		return "closed"
+	case BreakerOpen:
+		return "open"
+	case BreakerHalfOpen:
+		return "half-open"
+	}
+	return fmt.Sprintf("BreakerState(%d)", int32(s))
+}
+
+// BreakerOption configures Breaker.
+type BreakerOption func(*breakerConfig)
+
+type breakerConfig struct {
+	threshold int64
+	cooldown  time.Duration
+	now       func() time.Time
+}
+
+// WithThreshold sets how many consecutive failures open the circuit.
+// Default DefaultThreshold, range [1, 1<<20].
+func WithThreshold(n int) BreakerOption {
+	return func(c *breakerConfig) { c.threshold = int64(min(max(n, 1), maxThreshold)) }
+}
+
+// WithCooldown sets how long the circuit stays open before a trial call is
+// let through. Default DefaultCooldown, range [1ms, 1h].
+func WithCooldown(d time.Duration) BreakerOption {
+	return func(c *breakerConfig) { c.cooldown = min(max(d, minCooldown), maxCooldown) }
+}
+
+// WithClock sets the clock the cool-down is measured with (for tests). The
+// default, and the value used for nil, is time.Now.
+func WithClock(now func() time.Time) BreakerOption {
+	return func(c *breakerConfig) {
+		if now != nil {
+			c.now = now
+		}
+	}
+}
+
+// BreakerManager is a circuit breaker around one tier; see Breaker. It
+// implements tiercache.Manager and is safe for concurrent use when the
+// wrapped Manager is.
+type BreakerManager struct {
+	m         tiercache.Manager
+	threshold int64
+	cooldown  time.Duration
+	now       func() time.Time
+	state     atomic.Int32 // BreakerState
+	failures  atomic.Int64 // consecutive failures while closed
+
+	mu       sync.Mutex // guards the transitions out of closed and the fields below
+	openedAt time.Time  // when the circuit opened or the current trial began
+	trial    uint64     // ticket of the current trial call
+}
+
+var _ tiercache.Manager = (*BreakerManager)(nil)
+
+// Breaker returns a circuit breaker around m. After WithThreshold
+// consecutive failures the circuit opens: calls fail fast, without reaching
+// m, with an error wrapping ErrOpen. After WithCooldown one trial call is let
+// through (half-open); its success closes the circuit, its failure opens it
+// for another cool-down. A trial that has not answered within a cool-down is
+// given up and the next call becomes the trial.
+//
+// A failure is any error except those wrapping tiercache.ErrInvalid (the
+// caller's fault) or context.Canceled (the caller gave up); a miss is a
+// success. Under concurrency "consecutive" is approximate: a success resets
+// the count.
+//
+// While closed, a call costs two atomic loads beyond the call of m (a
+// failure also an atomic add); the mutex is taken only to change state and
+// while the circuit is not closed. Put validates its arguments first.
+func Breaker(m tiercache.Manager, opts ...BreakerOption) *BreakerManager {
+	c := breakerConfig{threshold: DefaultThreshold, cooldown: DefaultCooldown, now: time.Now}
+	for _, o := range opts {
+		o(&c)
+	}
+	return &BreakerManager{m: m, threshold: c.threshold, cooldown: c.cooldown, now: c.now}
+}
+
+// State returns the current state of the circuit. It does not lock.
+func (b *BreakerManager) State() BreakerState { return BreakerState(b.state.Load()) }
+
+// Get returns what the wrapped Manager holds under key, or an error wrapping
+// ErrOpen while the circuit is open.
+func (b *BreakerManager) Get(ctx context.Context, key string) (*tiercache.Response, *tiercache.Policy, error) {
+	ticket, err := b.allow("get", key)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, pol, err := b.m.Get(ctx, key)
+	b.record(ticket, err)
+	return resp, pol, err
+}
+
+// Put stores resp under key and returns resp, or an error wrapping ErrOpen
+// while the circuit is open.
+func (b *BreakerManager) Put(ctx context.Context, key string, resp *tiercache.Response, pol *tiercache.Policy) (*tiercache.Response, error) {
+	if err := tiercache.CheckPut(key, resp, pol); err != nil {
+		return nil, err
+	}
+	ticket, err := b.allow("put", key)
+	if err != nil {
+		return nil, err
+	}
+	got, err := b.m.Put(ctx, key, resp, pol)
+	b.record(ticket, err)
+	return got, err
+}
+
+// Delete removes key, or returns an error wrapping ErrOpen while the circuit
+// is open.
+func (b *BreakerManager) Delete(ctx context.Context, key string) error {
+	ticket, err := b.allow("delete", key)
+	if err != nil {
+		return err
+	}
+	err = b.m.Delete(ctx, key)
+	b.record(ticket, err)
+	return err
+}
+
+// allow decides whether a call may proceed. A non-zero ticket marks the
+// trial call of a half-open circuit.
+func (b *BreakerManager) allow(op, key string) (ticket uint64, err error) {
+	if b.State() == BreakerClosed {
+		return 0, nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	state := b.State()
+	if state == BreakerClosed {
+		return 0, nil
+	}
+	if wait := b.cooldown - b.now().Sub(b.openedAt); wait > 0 {
+		return 0, fmt.Errorf("tier: breaker: %s %q: %v, retry in %v: %w", op, key, state, wait, ErrOpen)
+	}
+	b.trial++
+	b.openedAt = b.now()
+	b.state.Store(int32(BreakerHalfOpen))
+	return b.trial, nil
+}
+
+// record accounts for the outcome of a call allowed with ticket.
+func (b *BreakerManager) record(ticket uint64, err error) {
+	failed := err != nil && !errors.Is(err, tiercache.ErrInvalid) && !errors.Is(err, context.Canceled)
+	if ticket == 0 {
+		switch {
+		case failed:
+			if b.failures.Add(1) >= b.threshold {
+				b.trip()
+			}
+		case err == nil && b.failures.Load() != 0:
+			b.failures.Store(0)
+		}
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if ticket != b.trial || b.State() != BreakerHalfOpen {
+		return // a trial given up on answered late
+	}
+	switch {
+	case failed:
+		b.openLocked()
+	case err != nil: // neutral (cancelled): let the next call try again at once
+		b.openedAt = b.now().Add(-b.cooldown)
+		b.state.Store(int32(BreakerOpen))
+	default:
+		b.failures.Store(0)
+		b.state.Store(int32(BreakerClosed))
+	}
+}
+
+// trip opens a closed circuit after too many consecutive failures.
+func (b *BreakerManager) trip() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.State() == BreakerClosed && b.failures.Load() >= b.threshold {
+		b.openLocked()
+	}
+}
+
+func (b *BreakerManager) openLocked() {
+	b.openedAt = b.now()
+	b.failures.Store(0)
+	b.state.Store(int32(BreakerOpen))
+}
