@@ -247,6 +247,11 @@ func TestPolicyWireRejects(t *testing.T) {
 	if err := p.UnmarshalBinary(huge); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("huge count: %v", err)
 	}
+	badVary := NewPolicy(nil, &http.Response{StatusCode: 200, Header: hdr("Vary: X-A")}, WithNow(t0))
+	badVary.vary[0].Value = "\xff"
+	if _, err := badVary.MarshalJSON(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("non-UTF-8 Vary value: %v", err)
+	}
 	for _, js := range []string{`{"v":2}`, `{"v":1,"lifetime":-1}`, `{"v":1,"flags":65535}`, `not json`} {
 		if err := p.UnmarshalJSON([]byte(js)); err == nil {
 			t.Errorf("UnmarshalJSON(%s) accepted", js)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tiercache/tiercache/internal/wire"
 )
@@ -100,7 +101,17 @@ type policyJSON struct {
 }
 
 // MarshalJSON returns the JSON wire form of p.
+// Vary names and values that are not valid UTF-8 cannot be represented
+// exactly in JSON and give an error wrapping ErrInvalid.
 func (p *Policy) MarshalJSON() ([]byte, error) {
+	for _, f := range p.vary {
+		if !utf8.ValidString(f.Name) || !utf8.ValidString(f.Value) {
+			return nil, fmt.Errorf("%w: policy Vary field %q is not valid UTF-8", ErrInvalid, f.Name)
+		}
+	}
+	if !utf8.ValidString(p.reason) {
+		return nil, fmt.Errorf("%w: policy reason is not valid UTF-8", ErrInvalid)
+	}
 	return json.Marshal(policyJSON{
 		Version: PolicyWireVersion, Flags: p.flags, Reason: p.reason, Born: p.born,
 		Lifetime: int64(p.lifetime), SWR: int64(p.swr), SIE: int64(p.sie), Grace: int64(p.grace),

@@ -1,0 +1,187 @@
+package codec
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/managertest"
+)
+
+// memStore is an in-memory tiercache.Store test double. It records the TTL
+// of each Set, hands out copies, and fails every call while err is set.
+type memStore struct {
+	mu   sync.Mutex
+	m    map[string][]byte
+	ttls map[string]time.Duration
+	err  error
+}
+
+func newMemStore() *memStore {
+	return &memStore{m: map[string][]byte{}, ttls: map[string]time.Duration{}}
+}
+
+func (s *memStore) Get(_ context.Context, key string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return nil, s.err
+	}
+	v, ok := s.m[key]
+	if !ok {
+		return nil, nil
+	}
+	return bytes.Clone(v), nil
+}
+
+func (s *memStore) Set(_ context.Context, key string, value []byte, ttl time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	if ttl <= 0 {
+		return errors.New("memStore: ttl <= 0")
+	}
+	s.m[key], s.ttls[key] = bytes.Clone(value), ttl
+	return nil
+}
+
+func (s *memStore) Delete(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	delete(s.m, key)
+	return nil
+}
+
+func (s *memStore) has(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.m[key]
+	return ok
+}
+
+func TestManagerConformance(t *testing.T) {
+	for _, c := range codecs {
+		t.Run(c.name, func(t *testing.T) {
+			managertest.Run(t, func(t *testing.T) tiercache.Manager {
+				return NewManager(newMemStore(), WithCodec(c.c))
+			}, managertest.Options{})
+		})
+	}
+}
+
+func TestManagerCorruptEntry(t *testing.T) {
+	for _, c := range codecs {
+		t.Run(c.name, func(t *testing.T) {
+			s := newMemStore()
+			var hooked []string
+			var hookErr error
+			m := NewManager(s, WithCodec(c.c), WithOnError(func(key string, err error) {
+				hooked, hookErr = append(hooked, key), err
+			}))
+			managertest.MustPut(t, m, "k", managertest.Response("k", 100), tiercache.NewTTLPolicy(time.Hour))
+			s.m["k"] = s.m["k"][:len(s.m["k"])/2] // truncate in place
+			managertest.MustGet(t, m, "k", nil)
+			if len(hooked) != 1 || hooked[0] != "k" || !errors.Is(hookErr, tiercache.ErrCorrupt) {
+				t.Fatalf("hook calls = %q, last error %v; want one for k wrapping ErrCorrupt", hooked, hookErr)
+			}
+			if s.has("k") {
+				t.Fatalf("corrupt entry was not deleted")
+			}
+			if st := m.Stats(); st.Corrupt != 1 {
+				t.Fatalf("Stats = %+v, want Corrupt 1", st)
+			}
+		})
+	}
+}
+
+func TestManagerStoreErrors(t *testing.T) {
+	ctx := context.Background()
+	boom := errors.New("boom")
+	s := newMemStore()
+	m := NewManager(s)
+	managertest.MustPut(t, m, "k", managertest.Response("k", 10), tiercache.NewTTLPolicy(time.Hour))
+	s.err = boom
+	check := func(op string, err error) {
+		t.Helper()
+		if !errors.Is(err, boom) || !strings.Contains(err.Error(), `"k"`) {
+			t.Errorf("%s error = %v, want one wrapping boom and naming the key", op, err)
+		}
+	}
+	resp, pol, err := m.Get(ctx, "k")
+	if resp != nil || pol != nil {
+		t.Errorf("Get on a failing store returned a value")
+	}
+	check("Get", err)
+	_, err = m.Put(ctx, "k", managertest.Response("k", 10), tiercache.NewTTLPolicy(time.Hour))
+	check("Put", err)
+	_, err = m.Put(ctx, "k", managertest.Response("k", 10), tiercache.NewTTLPolicy(0))
+	check("Put expired", err)
+	check("Delete", m.Delete(ctx, "k"))
+	if st := m.Stats(); st.Corrupt != 0 {
+		t.Errorf("store errors counted as corrupt entries: %+v", st)
+	}
+}
+
+func TestManagerClock(t *testing.T) {
+	ctx := context.Background()
+	now := base
+	s := newMemStore()
+	m := NewManager(s, WithClock(func() time.Time { return now }))
+	pol := testPolicies(t)["shared s-maxage swr sie"] // must-revalidate: keep = ttl + grace
+	resp := managertest.Response("c", 10)
+	managertest.MustPut(t, m, "c", resp, pol)
+	if got, want := s.ttls["c"], pol.KeepFor(base); got != want {
+		t.Fatalf("Set ttl = %v, want KeepFor(now) = %v", got, want)
+	}
+	now = base.Add(pol.KeepFor(base) - time.Second)
+	managertest.MustGet(t, m, "c", resp)
+	now = base.Add(pol.KeepFor(base)) // the store still holds it (1 s granularity)
+	managertest.MustGet(t, m, "c", nil)
+	if st := m.Stats(); st.Expired != 1 || st.Corrupt != 0 {
+		t.Fatalf("Stats = %+v, want Expired 1", st)
+	}
+	// A Put whose policy allows no retention at the clock removes the key.
+	managertest.MustPut(t, m, "c", resp, pol)
+	if s.has("c") {
+		t.Fatalf("Put with no retention left kept the key")
+	}
+	if _, err := m.Put(ctx, "", resp, pol); !errors.Is(err, tiercache.ErrInvalid) {
+		t.Fatalf("Put with an empty key: %v", err)
+	}
+}
+
+func TestManagerEncodeErrorKeepsOld(t *testing.T) {
+	ctx := context.Background()
+	s := newMemStore()
+	m := NewManager(s, WithCodec(Binary{MaxSize: 1024}))
+	old := managertest.Response("old", 10)
+	managertest.MustPut(t, m, "k", old, tiercache.NewTTLPolicy(time.Hour))
+	_, err := m.Put(ctx, "k", managertest.Response("big", 4096), tiercache.NewTTLPolicy(time.Hour))
+	if !errors.Is(err, tiercache.ErrTooLarge) {
+		t.Fatalf("Put over MaxSize: error = %v, want ErrTooLarge", err)
+	}
+	managertest.MustGet(t, m, "k", old)
+}
+
+func TestNewManagerDefaults(t *testing.T) {
+	m := NewManager(newMemStore(), WithCodec(nil), WithClock(nil), WithOnError(nil))
+	if _, ok := m.codec.(Binary); !ok || m.now == nil {
+		t.Fatalf("nil options replaced the defaults: codec %T", m.codec)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatalf("NewManager(nil) did not panic")
+		}
+	}()
+	NewManager(nil)
+}
