@@ -344,7 +344,8 @@ func parseRequestDirectives(lines []string) *cacheobject.RequestCacheDirectives 
 		out.OnlyIfCached = out.OnlyIfCached || one.OnlyIfCached
 		out.MaxAge = firstDelta(out.MaxAge, one.MaxAge)
 		out.MinFresh = firstDelta(out.MinFresh, one.MinFresh)
-		if !out.MaxStaleSet && one.MaxStaleSet {
+		// cachecontrol sets MaxStaleSet only for a bare max-stale.
+		if !out.MaxStaleSet && (one.MaxStaleSet || one.MaxStale != -1) {
 			out.MaxStale, out.MaxStaleSet = one.MaxStale, true
 		}
 	}

@@ -289,3 +289,26 @@ func BenchmarkNewPolicy(b *testing.B) {
 		NewPolicy(req, resp, WithNow(t0))
 	}
 }
+
+func TestParseRequestDirectives(t *testing.T) {
+	cases := []struct {
+		name string
+		h    http.Header
+		want RequestDirectives
+	}{
+		{"none", nil, RequestDirectives{}},
+		{"max-age", hdr("Cache-Control: max-age=5"), RequestDirectives{MaxAge: 5 * time.Second, HasMaxAge: true}},
+		{"max-stale with value", hdr("Cache-Control: max-stale=7"), RequestDirectives{MaxStale: 7 * time.Second, HasMaxStale: true}},
+		{"bare max-stale", hdr("Cache-Control: max-stale"), RequestDirectives{MaxStale: DefaultMaxTTL, HasMaxStale: true}},
+		{"several lines", hdr("Cache-Control: min-fresh=3", "Cache-Control: no-cache, only-if-cached"),
+			RequestDirectives{MinFresh: 3 * time.Second, HasMinFresh: true, NoCache: true, OnlyIfCached: true}},
+		{"malformed degrades alone", hdr("Cache-Control: max-age=x, no-store"), RequestDirectives{NoStore: true}},
+		{"Pragma without Cache-Control", hdr("Pragma: no-cache"), RequestDirectives{NoCache: true}},
+		{"Pragma ignored with Cache-Control", hdr("Pragma: no-cache", "Cache-Control: max-age=1"), RequestDirectives{MaxAge: time.Second, HasMaxAge: true}},
+	}
+	for _, c := range cases {
+		if got := ParseRequestDirectives(c.h); got != c.want {
+			t.Errorf("%s: got %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
