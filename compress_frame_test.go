@@ -1,0 +1,240 @@
+package tiercache_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
+	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/managertest"
+)
+
+// compressFrame writes a version 1 frame from the layout documented in
+// compress_frame.go, independently of the package's own writer.
+func compressFrame(alg tiercache.Algorithm, dictID uint32, length int, bodyCRC uint32, payload []byte) []byte {
+	h := make([]byte, 24, 24+len(payload))
+	copy(h, "\xf5TCZ")
+	h[4], h[5] = 1, byte(alg)
+	binary.LittleEndian.PutUint32(h[8:], dictID)
+	binary.LittleEndian.PutUint32(h[12:], uint32(length))
+	binary.LittleEndian.PutUint32(h[16:], bodyCRC)
+	binary.LittleEndian.PutUint32(h[20:], crc32.Checksum(h[:20], crc32.MakeTable(crc32.Castagnoli)))
+	return append(h, payload...)
+}
+
+func compressCRC(b []byte) uint32 { return crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)) }
+
+// compressGetRaw stores body raw in a fake under Compress(opts) and returns Get.
+func compressGetRaw(body []byte, opts ...tiercache.CompressOption) (*tiercache.Response, error) {
+	inner := newCompressFake()
+	inner.setBody("k", body)
+	resp, _, err := tiercache.Compress(inner, opts...).Get(context.Background(), "k")
+	return resp, err
+}
+
+func TestCompressFrameLayout(t *testing.T) {
+	body := compressSpec()[:3000]
+	frame := compressFrame(0, 0, len(body), compressCRC(body), body) // a stored frame
+	got, err := compressGetRaw(frame)
+	if err != nil || got == nil || !bytes.Equal(got.Body, body) {
+		t.Fatalf("stored frame built from the documented layout: err %v", err)
+	}
+	inner := newCompressFake()
+	managertest.MustPut(t, tiercache.Compress(inner), "k", compressPage(body), compressTTL())
+	written := inner.stored(t, "k")
+	if want := compressFrame(tiercache.Zstd, 0, len(body), compressCRC(body), written[24:]); !bytes.Equal(written[:24], want[:24]) {
+		t.Fatalf("header %x, want %x", written[:24], want[:24])
+	}
+}
+
+// TestCompressDamage flips bytes in every region of frames of each algorithm:
+// Get must give an error or a miss, never a wrong body.
+func TestCompressDamage(t *testing.T) {
+	page := compressSpec()
+	for _, a := range compressAlgorithms {
+		for _, body := range [][]byte{page, page[:4096]} {
+			t.Run(fmt.Sprintf("%s/%d", a.name, len(body)), func(t *testing.T) {
+				inner := newCompressFake()
+				m := tiercache.Compress(inner, a.opts...)
+				managertest.MustPut(t, m, "k", compressPage(body), compressTTL())
+				frame := inner.stored(t, "k")
+				check := func(what string, stored []byte) {
+					t.Helper()
+					inner.setBody("bad", stored)
+					compressCheckDamaged(t, m, what, body)
+				}
+				masks := []byte{0x01, 0x80, 0xff}
+				for i, off := range compressDamageOffsets(len(frame)) {
+					for j, mask := range masks {
+						if off >= 64 && i%len(masks) != j {
+							continue // one mask per payload offset, to stay fast under -race
+						}
+						bad := bytes.Clone(frame)
+						bad[off] ^= mask
+						check(fmt.Sprintf("byte %d ^ %#x", off, mask), bad)
+					}
+				}
+				for _, n := range []int{1, 3, 4, 23, 24, 25, len(frame) / 2, len(frame) - 1} {
+					check(fmt.Sprintf("truncated to %d", n), frame[:n])
+				}
+				check("trailing byte", append(bytes.Clone(frame), 0))
+			})
+		}
+	}
+}
+
+// compressDamageOffsets returns every header offset (magic, version, algorithm,
+// flags, dictionary, length, checksums) and payload offsets at its start,
+// middle and end; every offset of a short frame.
+func compressDamageOffsets(n int) []int {
+	var offs []int
+	for i := range n {
+		if i < 24+8 || n < 2000 || i >= n-8 || (i >= n/2 && i < n/2+8) || i%16381 == 0 {
+			offs = append(offs, i)
+		}
+	}
+	return offs
+}
+
+func compressCheckDamaged(t *testing.T, m tiercache.Manager, what string, want []byte) {
+	t.Helper()
+	got, _, err := m.Get(context.Background(), "bad")
+	if err == nil && got != nil && !bytes.Equal(got.Body, want) {
+		t.Fatalf("%s: Get served %d wrong bytes without an error", what, len(got.Body))
+	}
+	if err != nil && !errors.Is(err, tiercache.ErrCorrupt) && !errors.Is(err, tiercache.ErrVersion) &&
+		!errors.Is(err, tiercache.ErrTooLarge) && !errors.Is(err, tiercache.ErrDictionary) {
+		t.Fatalf("%s: error %v wraps no sentinel", what, err)
+	}
+}
+
+func TestCompressVersionAndFlags(t *testing.T) {
+	body := []byte("stored body")
+	cases := map[string]func(f []byte){
+		"version":   func(f []byte) { f[4] = 2 },
+		"flags":     func(f []byte) { f[6] = 1 },
+		"algorithm": func(f []byte) { f[5] = 9 },
+	}
+	for name, mutate := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := compressFrame(0, 0, len(body), compressCRC(body), body)
+			mutate(f)
+			binary.LittleEndian.PutUint32(f[20:], compressCRC(f[:20])) // a well-formed header of a newer writer
+			if _, err := compressGetRaw(f); !errors.Is(err, tiercache.ErrVersion) {
+				t.Fatalf("error = %v, want ErrVersion", err)
+			}
+		})
+	}
+}
+
+// TestCompressBomb: frames that inflate past the decoded-size limit give
+// ErrTooLarge, whatever length they claim.
+func TestCompressBomb(t *testing.T) {
+	const limit = 64 << 10
+	zeros := make([]byte, 1<<20)
+	zenc, _ := zstd.NewWriter(nil)
+	var stream bytes.Buffer // a zstd frame without a content size
+	zw, _ := zstd.NewWriter(&stream)
+	_, _ = zw.Write(zeros)
+	_ = zw.Close()
+	var gz bytes.Buffer
+	gw := gzip.NewWriter(&gz)
+	_, _ = gw.Write(zeros)
+	_ = gw.Close()
+	payloads := []struct {
+		name    string
+		alg     tiercache.Algorithm
+		payload []byte
+	}{
+		{"zstd", tiercache.Zstd, zenc.EncodeAll(zeros, nil)},
+		{"zstd-stream", tiercache.Zstd, stream.Bytes()},
+		{"s2", tiercache.S2, s2.Encode(nil, zeros)},
+		{"gzip", tiercache.Gzip, gz.Bytes()},
+	}
+	for _, p := range payloads {
+		for _, claim := range []int{100, limit, limit + 1, len(zeros)} {
+			t.Run(fmt.Sprintf("%s/claims-%d", p.name, claim), func(t *testing.T) {
+				f := compressFrame(p.alg, 0, claim, compressCRC(zeros[:min(claim, len(zeros))]), p.payload)
+				_, err := compressGetRaw(f, tiercache.WithMaxDecodedSize(limit))
+				if !errors.Is(err, tiercache.ErrTooLarge) {
+					t.Fatalf("error = %v, want ErrTooLarge", err)
+				}
+			})
+		}
+		t.Run(p.name+"/within-limit", func(t *testing.T) {
+			f := compressFrame(p.alg, 0, len(zeros), compressCRC(zeros), p.payload)
+			if got, err := compressGetRaw(f, tiercache.WithMaxDecodedSize(16<<20)); err != nil || !bytes.Equal(got.Body, zeros) {
+				t.Fatalf("Get under a 16 MiB limit: %v", err)
+			}
+		})
+	}
+}
+
+func TestCompressDictionary(t *testing.T) {
+	page := compressSpec()
+	dictA, dictB := page[:32<<10], page[len(page)-32<<10:]
+	body := page[100<<10 : 102<<10]
+	inner := newCompressFake()
+	writer := tiercache.Compress(inner, tiercache.WithDictionary(dictA))
+	want := compressPage(body)
+	managertest.MustPut(t, writer, "k", want, compressTTL())
+	withDict := len(inner.stored(t, "k"))
+	managertest.MustPut(t, tiercache.Compress(inner), "plain", want, compressTTL())
+	t.Logf("2 KiB body: %d bytes with a 32 KiB raw dictionary, %d without", withDict, len(inner.stored(t, "plain")))
+
+	managertest.MustGet(t, tiercache.Compress(inner, tiercache.WithDictionary(dictA), tiercache.WithAlgorithm(tiercache.S2)), "k", want)
+	managertest.MustGet(t, tiercache.Compress(inner, tiercache.WithDictionary(dictB)), "plain", want) // no dictionary needed
+	for name, reader := range map[string]tiercache.Manager{
+		"other": tiercache.Compress(inner, tiercache.WithDictionary(dictB)),
+		"none":  tiercache.Compress(inner),
+	} {
+		_, _, err := reader.Get(context.Background(), "k")
+		if !errors.Is(err, tiercache.ErrDictionary) {
+			t.Fatalf("%s dictionary: error = %v, want ErrDictionary", name, err)
+		}
+		if s := reader.(*tiercache.Compressor).Stats(); s.Errors != 1 || s.Decompressed != 0 {
+			t.Fatalf("%s dictionary: Stats = %+v, want one error", name, s)
+		}
+		t.Logf("%s dictionary: %v", name, err)
+	}
+}
+
+// TestCompressTrainedDictionary uses a dictionary in the zstd format.
+func TestCompressTrainedDictionary(t *testing.T) {
+	page := compressSpec()
+	var samples [][]byte
+	for i := 0; i+4096 <= 128<<10; i += 4096 {
+		samples = append(samples, page[i:i+4096])
+	}
+	dict, err := zstd.BuildDict(zstd.BuildDictOptions{ID: 4242, Contents: samples, History: page[:64<<10], Offsets: [3]int{1, 4, 8}})
+	if err != nil {
+		t.Skipf("BuildDict: %v", err)
+	}
+	inner := newCompressFake()
+	want := compressPage(page[200<<10 : 203<<10])
+	managertest.MustPut(t, tiercache.Compress(inner, tiercache.WithDictionary(dict)), "k", want, compressTTL())
+	if id := binary.LittleEndian.Uint32(inner.stored(t, "k")[8:]); id != 4242 {
+		t.Fatalf("frame dictionary ID %d, want the dictionary's own 4242", id)
+	}
+	managertest.MustGet(t, tiercache.Compress(inner, tiercache.WithDictionary(dict)), "k", want)
+}
+
+// TestCompressFrameLikeBodyOverLimit: a raw body that would need escaping
+// but cannot be read back under the limit is refused with ErrTooLarge.
+func TestCompressFrameLikeBodyOverLimit(t *testing.T) {
+	m := tiercache.Compress(newCompressFake(), tiercache.WithMaxDecodedSize(1024))
+	body := append([]byte("\xf5TCZ"), make([]byte, 2000)...)
+	if _, err := m.Put(context.Background(), "k", compressPage(body), compressTTL()); !errors.Is(err, tiercache.ErrTooLarge) {
+		t.Fatalf("Put error = %v, want ErrTooLarge", err)
+	}
+	if s := m.(*tiercache.Compressor).Stats(); s.Skipped != 1 {
+		t.Fatalf("Stats = %+v", s)
+	}
+}
