@@ -1,0 +1,296 @@
+// Package lru is an in-process tiercache.Manager bounded by entries and bytes.
+//
+// It keeps *tiercache.Response and *tiercache.Policy values as they are (no
+// encoding) in a least-recently-used cache built on the non-locking
+// simplelru.LRU of hashicorp/golang-lru/v2. Keys are spread by hash/maphash
+// over shards, each an LRU under its own sync.Mutex that also keeps the byte
+// count, so that Gets on different shards run in parallel.
+//
+// Budgets are per shard: each shard holds at most MaxEntries/Shards entries
+// and MaxBytes/Shards bytes, so the totals never exceed MaxEntries and
+// MaxBytes, and the largest entry a Manager accepts is MaxBytes/Shards bytes.
+// Recency is tracked per shard: the entry evicted is the oldest of its shard.
+//
+// An entry's size is Response.Size() + len(key) + EntryOverhead plus the
+// request header values its Policy varies on (see EntryOverhead).
+//
+// Entries expire at the deadline their policy's KeepFor gives at Put. Get
+// compares that deadline with a process-wide coarse clock (internal/clock)
+// instead of calling time.Now, so an entry may still be returned for up to
+// five milliseconds (the clock's resolution) after its deadline, longer only
+// when the clock's goroutine is delayed by saturated CPUs; it is never
+// dropped early. One goroutine per process runs the clock while any Manager
+// (without Config.Now) is open. Policy.TTL of the returned policy always gives the exact freshness.
+package lru
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"math/bits"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/clock"
+)
+
+// Defaults and limits of Config.
+const (
+	// DefaultMaxEntries is the entry budget when Config.MaxEntries is 0.
+	DefaultMaxEntries = 100_000
+	// DefaultMaxBytes is the byte budget when Config.MaxBytes is 0 (256 MiB).
+	DefaultMaxBytes = 256 << 20
+	// MaxShards is the largest Config.Shards accepted.
+	MaxShards = 1024
+	// maxDefaultShards caps the default shard count. The default is one
+	// shard per P (GOMAXPROCS rounded up to a power of two): on 2 vCPUs,
+	// parallel hits measured fastest with 1-2 shards and slower with 4-64,
+	// because every LRU hit writes the list and the lock, and more shards
+	// mean more of those cache lines move between cores. More cores need more
+	// locks to keep contention per lock low; 64 is far past that point.
+	maxDefaultShards = 64
+	// minShardEntries and minShardBytes keep default shards large enough to
+	// hold a useful share of the budgets and entries of at least 1 MiB.
+	minShardEntries = 256
+	minShardBytes   = 1 << 20
+)
+
+// Config configures New. The zero value is a valid configuration: every zero
+// field takes its documented default. Negative values are invalid.
+type Config struct {
+	// MaxEntries bounds the number of entries (default DefaultMaxEntries).
+	MaxEntries int
+	// MaxBytes bounds the estimated memory of all entries in bytes (default
+	// DefaultMaxBytes); see EntryOverhead for how an entry is counted.
+	MaxBytes int64
+	// Shards is the number of independently locked shards: a power of two
+	// from 1 to MaxShards, and at most MaxEntries. The default is GOMAXPROCS
+	// rounded up to a power of two, at most 64, halved while a shard would
+	// get fewer than 256 entries or 1 MiB. Use 1 for one exact LRU order
+	// over all entries and the largest possible entry (MaxBytes).
+	Shards int
+	// Now replaces time.Now, in Put and for expiry in Get. It is meant for
+	// tests (a fake clock). A Manager with Now set starts no clock goroutine.
+	Now func() time.Time
+}
+
+// Manager is an in-process, sharded LRU tiercache.Manager. It is safe for
+// concurrent use. Values returned by Get are the ones given to Put, shared
+// with every caller: treat them as read-only (Response.Clone to modify).
+type Manager struct {
+	shards []shard
+	mask   uint64
+	seed   maphash.Seed
+	now    func() time.Time // nil: time.Now for Put, clock.Now for Get
+	closed atomic.Bool
+	rel    *release
+}
+
+var _ tiercache.Manager = (*Manager)(nil)
+
+// errClosed is built once so that calls after Close do not allocate.
+var errClosed = fmt.Errorf("lru: %w", tiercache.ErrClosed)
+
+// New returns an empty Manager configured by cfg, or an error wrapping
+// tiercache.ErrInvalid for a negative or inconsistent field. Unless cfg.Now is
+// set it takes a reference on the process-wide coarse clock, whose goroutine
+// runs until the last Manager is closed: call Close when done.
+func New(cfg Config) (*Manager, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	m := &Manager{
+		shards: make([]shard, cfg.Shards),
+		mask:   uint64(cfg.Shards - 1),
+		seed:   maphash.MakeSeed(),
+		now:    cfg.Now,
+	}
+	for i := range m.shards {
+		m.shards[i].init(cfg.MaxEntries/cfg.Shards, cfg.MaxBytes/int64(cfg.Shards))
+	}
+	if m.now == nil {
+		clock.Acquire()
+		m.rel = new(release)
+		// A Manager dropped without Close still releases the clock.
+		runtime.AddCleanup(m, (*release).do, m.rel)
+	}
+	return m, nil
+}
+
+// fill validates cfg and replaces zero values by defaults.
+func (cfg *Config) fill() error {
+	switch {
+	case cfg.MaxEntries < 0:
+		return fmt.Errorf("lru: %w: negative MaxEntries %d", tiercache.ErrInvalid, cfg.MaxEntries)
+	case cfg.MaxBytes < 0:
+		return fmt.Errorf("lru: %w: negative MaxBytes %d", tiercache.ErrInvalid, cfg.MaxBytes)
+	case cfg.Shards < 0 || cfg.Shards > MaxShards || bits.OnesCount(uint(cfg.Shards)) > 1:
+		return fmt.Errorf("lru: %w: Shards %d is not a power of two in [1, %d]", tiercache.ErrInvalid, cfg.Shards, MaxShards)
+	}
+	if cfg.MaxEntries == 0 {
+		cfg.MaxEntries = DefaultMaxEntries
+	}
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = DefaultMaxBytes
+	}
+	if cfg.Shards == 0 {
+		cfg.Shards = defaultShards(cfg.MaxEntries, cfg.MaxBytes, runtime.GOMAXPROCS(0))
+	}
+	if cfg.Shards > cfg.MaxEntries || cfg.MaxBytes/int64(cfg.Shards) < EntryOverhead {
+		return fmt.Errorf("lru: %w: MaxEntries %d and MaxBytes %d are too small for %d shards",
+			tiercache.ErrInvalid, cfg.MaxEntries, cfg.MaxBytes, cfg.Shards)
+	}
+	return nil
+}
+
+// defaultShards picks the shard count for the given budgets and GOMAXPROCS.
+func defaultShards(maxEntries int, maxBytes int64, procs int) int {
+	n := min(1<<bits.Len(uint(max(procs, 1)-1)), maxDefaultShards)
+	for n > 1 && (maxEntries/n < minShardEntries || maxBytes/int64(n) < minShardBytes) {
+		n /= 2
+	}
+	return n
+}
+
+// Get returns the response and policy stored under key, or (nil, nil, nil) on
+// a miss. An entry past its deadline is removed and counted as a miss. A hit
+// costs a maphash of the key, one shard lock and no allocation; Get never
+// calls time.Now (see the package doc for the expiry precision). ctx is not
+// consulted: the lookup is in memory and short, so a cancelled context still
+// returns the entry. The values are shared: do not modify them. After Close,
+// Get returns an error wrapping tiercache.ErrClosed.
+func (m *Manager) Get(_ context.Context, key string) (*tiercache.Response, *tiercache.Policy, error) {
+	now := m.nowNanos()
+	s := m.shard(key)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, nil, errClosed
+	}
+	e := s.getLocked(key, now)
+	s.mu.Unlock()
+	return e.resp, e.pol, nil
+}
+
+// Put stores resp and pol under key until pol.KeepFor(now) has passed and
+// returns resp. The Manager keeps the pointers, not copies: the caller must
+// not modify resp or pol afterwards. When KeepFor is <= 0 nothing is stored
+// and any older value under key is removed. An entry larger than a shard's
+// byte budget (MaxBytes/Shards) is refused with an error wrapping
+// tiercache.ErrTooLarge, and any older value under key is removed. Otherwise
+// the oldest entries of the shard are evicted until it is within budget.
+// Put calls time.Now (or Config.Now) once, walks resp's header map to size
+// it, and takes one shard lock; it allocates only when key is new. ctx is not
+// consulted. Invalid arguments give an error wrapping tiercache.ErrInvalid;
+// after Close, an error wrapping tiercache.ErrClosed.
+func (m *Manager) Put(_ context.Context, key string, resp *tiercache.Response, pol *tiercache.Policy) (*tiercache.Response, error) {
+	if err := tiercache.CheckPut(key, resp, pol); err != nil {
+		return nil, err
+	}
+	now := m.wallNow()
+	ttl := pol.KeepFor(now)
+	s := m.shard(key)
+	if ttl <= 0 {
+		if err := m.remove(s, key); err != nil {
+			return nil, err
+		}
+		return resp, nil
+	}
+	size := entrySize(key, resp, pol)
+	if size > s.maxBytes {
+		if err := m.remove(s, key); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("lru: %w: entry of %d bytes exceeds the shard budget of %d bytes (MaxBytes/Shards)",
+			tiercache.ErrTooLarge, size, s.maxBytes)
+	}
+	e := entry{resp: resp, pol: pol, deadline: deadline(now.UnixNano(), ttl), size: size}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errClosed
+	}
+	s.putLocked(key, e)
+	return resp, nil
+}
+
+// Delete removes key; deleting a missing key is not an error. It costs a
+// maphash of the key and one shard lock and does not allocate. ctx is not
+// consulted. After Close it returns an error wrapping tiercache.ErrClosed.
+func (m *Manager) Delete(_ context.Context, key string) error {
+	return m.remove(m.shard(key), key)
+}
+
+// Close drops every entry and releases the Manager's reference on the coarse
+// clock; the clock's goroutine exits when the last Manager is closed. Close
+// is idempotent and safe for concurrent use with every other method; Get,
+// Put and Delete called after it return an error wrapping
+// tiercache.ErrClosed. Stats keeps its counts; Len and Bytes become 0.
+func (m *Manager) Close() error {
+	if !m.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	for i := range m.shards {
+		m.shards[i].close()
+	}
+	if m.rel != nil {
+		m.rel.do()
+	}
+	return nil
+}
+
+func (m *Manager) remove(s *shard, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errClosed
+	}
+	s.lru.Remove(key)
+	return nil
+}
+
+// shard returns the shard of key.
+func (m *Manager) shard(key string) *shard {
+	if m.mask == 0 {
+		return &m.shards[0]
+	}
+	return &m.shards[maphash.String(m.seed, key)&m.mask]
+}
+
+// nowNanos is the time Get compares deadlines with: the coarse clock, or
+// Config.Now in tests.
+func (m *Manager) nowNanos() int64 {
+	if m.now != nil {
+		return m.now().UnixNano()
+	}
+	return clock.Now()
+}
+
+// wallNow is the time Put computes retention from.
+func (m *Manager) wallNow() time.Time {
+	if m.now != nil {
+		return m.now()
+	}
+	return time.Now()
+}
+
+// deadline returns now+ttl in Unix nanoseconds, saturated at math.MaxInt64.
+func deadline(now int64, ttl time.Duration) int64 {
+	if int64(ttl) > math.MaxInt64-now {
+		return math.MaxInt64
+	}
+	return now + int64(ttl)
+}
+
+// release drops a Manager's clock reference exactly once, from Close or from
+// the cleanup of a Manager that was never closed.
+type release struct{ done atomic.Bool }
+
+func (r *release) do() {
+	if r.done.CompareAndSwap(false, true) {
+		clock.Release()
+	}
+}

@@ -1,0 +1,151 @@
+package lru
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	hlru "github.com/hashicorp/golang-lru/v2"
+	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/managertest"
+)
+
+// hotKeys is the number of keys every Get benchmark cycles over.
+const hotKeys = 1024
+
+var benchKeys = func() []string {
+	keys := make([]string, hotKeys)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("GET https://example.com/page/%d", i)
+	}
+	return keys
+}()
+
+// rawEntry is what a raw golang-lru cache would hold for the same data.
+type rawEntry struct {
+	resp     *tiercache.Response
+	pol      *tiercache.Policy
+	deadline int64
+}
+
+func benchManager(b *testing.B, cfg Config) *Manager {
+	b.Helper()
+	m := newManager(b, cfg)
+	pol := tiercache.NewTTLPolicy(time.Hour)
+	for _, k := range benchKeys {
+		managertest.MustPut(b, m, k, managertest.Response(k, 1024), pol)
+	}
+	return m
+}
+
+func benchRaw(b *testing.B) *hlru.Cache[string, *rawEntry] {
+	b.Helper()
+	c, err := hlru.New[string, *rawEntry](DefaultMaxEntries)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pol := tiercache.NewTTLPolicy(time.Hour)
+	for _, k := range benchKeys {
+		c.Add(k, &rawEntry{managertest.Response(k, 1024), pol, time.Now().Add(time.Hour).UnixNano()})
+	}
+	return c
+}
+
+func BenchmarkGet(b *testing.B) {
+	m, ctx := benchManager(b, Config{}), context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if resp, _, _ := m.Get(ctx, benchKeys[i%hotKeys]); resp == nil {
+			b.Fatal("miss")
+		}
+	}
+}
+
+func BenchmarkRawLRUGet(b *testing.B) {
+	c := benchRaw(b)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, ok := c.Get(benchKeys[i%hotKeys]); !ok {
+			b.Fatal("miss")
+		}
+	}
+}
+
+func BenchmarkGetParallel(b *testing.B) {
+	benchGetParallel(b, benchManager(b, Config{}))
+}
+
+// BenchmarkGetParallelShards measures the shard counts the default is chosen from.
+func BenchmarkGetParallelShards(b *testing.B) {
+	for _, n := range []int{1, 2, 4, 8, 16, 32, 64} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchGetParallel(b, benchManager(b, Config{Shards: n})) })
+	}
+}
+
+func benchGetParallel(b *testing.B, m *Manager) {
+	ctx := context.Background()
+	var seq atomic.Uint64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(seq.Add(1) * 7919) // each goroutine starts elsewhere in the keys
+		for ; pb.Next(); i++ {
+			if resp, _, _ := m.Get(ctx, benchKeys[i%hotKeys]); resp == nil {
+				b.Error("miss")
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkRawLRUGetParallel(b *testing.B) {
+	c := benchRaw(b)
+	var seq atomic.Uint64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(seq.Add(1) * 7919)
+		for ; pb.Next(); i++ {
+			if _, ok := c.Get(benchKeys[i%hotKeys]); !ok {
+				b.Error("miss")
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkPut overwrites hot keys: the steady state of a cache that holds
+// its working set.
+func BenchmarkPut(b *testing.B) {
+	m, ctx := benchManager(b, Config{}), context.Background()
+	resp, pol := managertest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := m.Put(ctx, benchKeys[i%hotKeys], resp, pol); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRawLRUPut(b *testing.B) {
+	c := benchRaw(b)
+	resp, pol := managertest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		c.Add(benchKeys[i%hotKeys], &rawEntry{resp, pol, time.Now().Add(time.Hour).UnixNano()})
+	}
+}
+
+// BenchmarkPutEvict inserts new keys into a full cache: every Put evicts.
+func BenchmarkPutEvict(b *testing.B) {
+	m, ctx := benchManager(b, Config{MaxEntries: hotKeys / 2, Shards: 1}), context.Background()
+	resp, pol := managertest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := m.Put(ctx, benchKeys[i%hotKeys], resp, pol); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
