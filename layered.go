@@ -1,0 +1,359 @@
+package tiercache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/tiercache/tiercache/internal/singleflight"
+)
+
+// Layered stacks Managers into one: tiers[0] is the front (the fastest,
+// smallest), the last tier is the authority.
+//
+//   - Get asks the tiers top-down. The first hit wins and is promoted into
+//     every tier above it with the Policy it came with, so the promoted copy
+//     expires when the original would. Promotion is synchronous unless
+//     WithAsyncPromotion is given. Concurrent Gets that miss the front
+//     for one key share one read of the lower tiers (singleflight).
+//   - A tier whose Get fails counts as a miss for that call (fail-open); the
+//     error is counted and passed to the WithErrorHook hook. With
+//     WithFailOnError the Get returns the error instead.
+//   - Put writes every tier, the authority first. If the authority fails,
+//     no upper tier is written. An upper tier whose Put fails is asked to
+//     Delete the key, so that it cannot keep serving an older value.
+//   - Delete removes the key from every tier, the authority first.
+//   - Errors name their tier and operation (*TierError); several are joined
+//     with errors.Join. errors.Is sees the tiers' own errors.
+//   - No resurrection: once Put or Delete has returned, no promotion that
+//     read an older value writes it into any tier (see layered_guard.go).
+//
+// A read of the lower tiers runs with the context of the Get that started
+// it; a Get that waits for another's read returns early when its own
+// context ends.
+//
+// A Layered is safe for concurrent use. A Get that hits the front tier costs
+// the tier's Get plus a few nanoseconds of counting: no lock, no shared
+// contended atomic and no allocation. The *Response and *Policy returned by
+// Get are the tier's own: treat them as read-only. A Layered does not own its
+// tiers: Close does not close them.
+type Layered struct {
+	front  Manager // tiers[0], or nil without tiers
+	tiers  []Manager
+	names  []string
+	strict bool
+	hook   ErrorHook
+	stats  layeredCounters
+	guard  guard
+	async  *promoter // nil: synchronous promotion
+	closed atomic.Bool
+	_      _cacheLinePad // keeps the read-mostly fields above off the flights' lock
+	flight singleflight.Group[flightResult]
+}
+
+var _ Manager = (*Layered)(nil)
+
+// flightResult is what one shared read of the lower tiers found.
+type flightResult struct {
+	resp *Response
+	pol  *Policy
+	gen  uint64 // stripe generation recorded before the read (rule R1)
+}
+
+// Operation names used in errors, hooks and stats.
+const (
+	opGet     = "get"
+	opPut     = "put"
+	opDelete  = "delete"
+	opPromote = "promote"
+)
+
+// NewLayered returns a Manager over tiers, front first, authority last.
+// nil entries are left out (indices in errors and stats count the remaining
+// tiers). With no tiers every Get misses and Put stores nothing. With
+// WithAsyncPromotion it starts one goroutine, which Close stops.
+func NewLayered(tiers []Manager, opts ...LayeredOption) *Layered {
+	var cfg layeredConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	l := &Layered{strict: cfg.strict, hook: cfg.hook, guard: newGuard()}
+	for i, t := range tiers {
+		if t == nil {
+			continue
+		}
+		l.tiers = append(l.tiers, t)
+		l.names = append(l.names, nameAt(cfg.names, i))
+	}
+	if len(l.tiers) > 0 {
+		l.front = l.tiers[0]
+	}
+	l.stats = newLayeredCounters(len(l.tiers))
+	if cfg.queue > 0 {
+		l.async = newPromoter(l, cfg.queue)
+	}
+	return l
+}
+
+func nameAt(names []string, i int) string {
+	if i < len(names) {
+		return names[i]
+	}
+	return ""
+}
+
+// Get returns the response stored under key in the first tier that has it
+// and promotes it into the tiers above. It returns (nil, nil, nil) on a miss.
+func (l *Layered) Get(ctx context.Context, key string) (*Response, *Policy, error) {
+	if l.closed.Load() || l.front == nil {
+		return l.getNone()
+	}
+	// The front hit path: one runtime random, one uncontended atomic add.
+	r := rand.Uint64()
+	if r&frontSampleMask == 0 {
+		return l.getSampled(ctx, r, key)
+	}
+	resp, pol, err := l.front.Get(ctx, key)
+	if err == nil && resp != nil {
+		l.stats.at(r, 0).hits.Add(1)
+		return resp, pol, nil
+	}
+	if err == nil {
+		l.stats.at(r, 0).misses.Add(1)
+	}
+	return l.getMissed(ctx, key, err)
+}
+
+// getNone answers a Get on a closed Layered or one without tiers.
+func (l *Layered) getNone() (*Response, *Policy, error) {
+	if l.closed.Load() {
+		return nil, nil, closedError(opGet)
+	}
+	return nil, nil, nil
+}
+
+// getSampled is Get with the front lookup timed.
+func (l *Layered) getSampled(ctx context.Context, r uint64, key string) (*Response, *Policy, error) {
+	resp, pol, err := l.lookupTimed(ctx, l.stats.at(r, 0), 0, key)
+	if err == nil && resp != nil {
+		return resp, pol, nil
+	}
+	return l.getMissed(ctx, key, err)
+}
+
+// lookup is one counted Get in lower tier i; one in 64 is timed.
+func (l *Layered) lookup(ctx context.Context, i int, key string) (*Response, *Policy, error) {
+	r := rand.Uint64()
+	s := l.stats.at(r, i)
+	if r&lowerSampleMask == 0 {
+		return l.lookupTimed(ctx, s, i, key)
+	}
+	resp, pol, err := l.tiers[i].Get(ctx, key)
+	if err == nil {
+		s.lookup(resp != nil)
+	}
+	return resp, pol, err
+}
+
+// lookupTimed is a counted Get in tier i whose latency is recorded.
+func (l *Layered) lookupTimed(ctx context.Context, s *tierShard, i int, key string) (*Response, *Policy, error) {
+	start := time.Now()
+	resp, pol, err := l.tiers[i].Get(ctx, key)
+	s.observe(time.Since(start))
+	if err == nil {
+		s.lookup(resp != nil)
+	}
+	return resp, pol, err
+}
+
+// getMissed finishes a Get that missed the front tier or failed in it.
+func (l *Layered) getMissed(ctx context.Context, key string, frontErr error) (*Response, *Policy, error) {
+	if frontErr != nil {
+		if err := l.failed(0, opGet, key, frontErr); l.strict {
+			return nil, nil, err
+		}
+	}
+	if len(l.tiers) == 1 {
+		return nil, nil, nil
+	}
+	s := l.guard.stripe(key)
+	gen := s.gen.Load() // rule F1
+	res, err, shared := l.flight.Do(ctx, key, func() (flightResult, error) {
+		return l.load(ctx, key, s)
+	})
+	if shared {
+		l.stats.global.coalesced.Add(1)
+		if err == nil && res.gen != gen {
+			res, err = l.load(ctx, key, s)
+		}
+	}
+	return res.resp, res.pol, err
+}
+
+// load re-checks the front tier, then reads the lower tiers top-down and
+// promotes the first hit (rules R1, P1).
+func (l *Layered) load(ctx context.Context, key string, s *stripe) (flightResult, error) {
+	res := flightResult{gen: s.gen.Load()}
+	// A flight that ended just before this one may have promoted the value.
+	if resp, pol, err := l.tiers[0].Get(ctx, key); err == nil && resp != nil {
+		res.resp, res.pol = resp, pol
+		return res, nil
+	}
+	for i := 1; i < len(l.tiers); i++ {
+		resp, pol, err := l.lookup(ctx, i, key)
+		if err != nil {
+			if err := l.failed(i, opGet, key, err); l.strict {
+				return res, err
+			}
+			continue
+		}
+		if resp != nil {
+			res.resp, res.pol = resp, pol
+			l.promote(ctx, promotion{key: key, resp: resp, pol: pol, from: i, gen: res.gen, stripe: s})
+			return res, nil
+		}
+	}
+	return res, nil
+}
+
+// Put stores resp under key in every tier, the authority first, and
+// returns resp. On an error from an upper tier only, the authority holds
+// resp and Put returns resp with the error; if the authority fails, Put
+// returns nil and the error and no upper tier is written.
+func (l *Layered) Put(ctx context.Context, key string, resp *Response, pol *Policy) (*Response, error) {
+	if l.closed.Load() {
+		return nil, closedError(opPut)
+	}
+	if err := CheckPut(key, resp, pol); err != nil {
+		return nil, err
+	}
+	if len(l.tiers) == 0 {
+		return resp, nil
+	}
+	var errs []tierFailure
+	l.guard.stripe(key).write(func() { errs = l.putAll(ctx, key, resp, pol) })
+	err := l.report(key, errs)
+	if len(errs) > 0 && errs[0].tier == len(l.tiers)-1 && errs[0].op == opPut {
+		return nil, err
+	}
+	return resp, err
+}
+
+// putAll writes the tiers bottom-up; the caller holds the stripe lock.
+func (l *Layered) putAll(ctx context.Context, key string, resp *Response, pol *Policy) []tierFailure {
+	var errs []tierFailure
+	last := len(l.tiers) - 1
+	for i := last; i >= 0; i-- {
+		_, err := l.tiers[i].Put(ctx, key, resp, pol)
+		if err == nil {
+			continue
+		}
+		errs = append(errs, tierFailure{i, opPut, err})
+		if i == last {
+			return errs
+		}
+		if err := l.tiers[i].Delete(ctx, key); err != nil {
+			errs = append(errs, tierFailure{i, opDelete, err})
+		}
+	}
+	return errs
+}
+
+// Delete removes key from every tier, the authority first. It tries every
+// tier and joins their errors.
+func (l *Layered) Delete(ctx context.Context, key string) error {
+	if l.closed.Load() {
+		return closedError(opDelete)
+	}
+	if len(l.tiers) == 0 {
+		return nil
+	}
+	var errs []tierFailure
+	l.guard.stripe(key).write(func() {
+		for i := len(l.tiers) - 1; i >= 0; i-- {
+			if err := l.tiers[i].Delete(ctx, key); err != nil {
+				errs = append(errs, tierFailure{i, opDelete, err})
+			}
+		}
+	})
+	return l.report(key, errs)
+}
+
+// Close stops the Layered: later calls fail with an error wrapping
+// ErrClosed. With asynchronous promotion it drains the queue and waits for
+// the worker to finish. It does not wait for calls in progress and does not
+// close the tiers. Close is idempotent and always returns nil.
+func (l *Layered) Close() error {
+	if l.closed.Swap(true) {
+		return nil
+	}
+	if l.async != nil {
+		l.async.close()
+	}
+	return nil
+}
+
+// Stats returns a snapshot of the counters. It takes no lock and may run
+// concurrently with traffic.
+func (l *Layered) Stats() LayeredStats {
+	return l.stats.snapshot(l.names)
+}
+
+// Tiers returns the number of tiers.
+func (l *Layered) Tiers() int { return len(l.tiers) }
+
+func closedError(op string) error {
+	return fmt.Errorf("tiercache: layered %s: %w", op, ErrClosed)
+}
+
+// TierError is an error of one tier of a Layered. It wraps the tier's
+// error: errors.Is and errors.As see through it.
+type TierError struct {
+	Tier int    // index of the tier, 0 is the front
+	Name string // the tier's name from WithTierNames, or ""
+	Op   string // "get", "put", "delete" or "promote"
+	Err  error  // the tier's error
+}
+
+// Error returns "tiercache: layered tier 1 (memcached) get: <err>".
+func (e *TierError) Error() string {
+	if e.Name != "" {
+		return fmt.Sprintf("tiercache: layered tier %d (%s) %s: %v", e.Tier, e.Name, e.Op, e.Err)
+	}
+	return fmt.Sprintf("tiercache: layered tier %d %s: %v", e.Tier, e.Op, e.Err)
+}
+
+// Unwrap returns the tier's error.
+func (e *TierError) Unwrap() error { return e.Err }
+
+// tierFailure is an error collected under a lock and reported after it.
+type tierFailure struct {
+	tier int
+	op   string
+	err  error
+}
+
+// failed counts err, calls the hook and returns err as a *TierError.
+// It must not be called under a stripe lock (the hook is user code).
+func (l *Layered) failed(tier int, op, key string, err error) error {
+	l.stats.at(rand.Uint64(), tier).errors.Add(1)
+	if l.hook != nil {
+		l.hook(tier, op, key, err)
+	}
+	return &TierError{Tier: tier, Name: l.names[tier], Op: op, Err: err}
+}
+
+// report passes each failure to failed and joins the results (nil if none).
+func (l *Layered) report(key string, fs []tierFailure) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	errs := make([]error, len(fs))
+	for i, f := range fs {
+		errs[i] = l.failed(f.tier, f.op, key, f.err)
+	}
+	return errors.Join(errs...)
+}

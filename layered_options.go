@@ -1,0 +1,59 @@
+package tiercache
+
+// LayeredOption configures NewLayered. Options cannot fail: out-of-range
+// values are clamped to the documented range.
+type LayeredOption func(*layeredConfig)
+
+// Bounds of WithAsyncPromotion.
+const (
+	MinPromotionQueue = 1
+	MaxPromotionQueue = 1 << 20
+)
+
+// ErrorHook receives every error of a tier of a Layered: tier is the index
+// in the tiers given to NewLayered (0 is the front), op is "get", "put",
+// "delete" or "promote". It runs on the goroutine of the call (or of the
+// promotion worker), never under a Layered lock; it must be safe for
+// concurrent use and should return quickly.
+type ErrorHook func(tier int, op string, key string, err error)
+
+type layeredConfig struct {
+	queue  int // async promotion queue size; 0 means synchronous promotion
+	names  []string
+	hook   ErrorHook
+	strict bool
+}
+
+// WithAsyncPromotion makes promotion asynchronous: a hit in a lower tier is
+// queued (up to queueSize pending promotions, clamped to
+// [MinPromotionQueue, MaxPromotionQueue]) and written into the upper tiers by
+// one worker goroutine. When the queue is full the promotion is dropped and
+// counted (LayeredStats.PromotionsDropped); Get never blocks on it. Close
+// drains the queue and stops the worker. The default is synchronous
+// promotion, done by Get before it returns.
+func WithAsyncPromotion(queueSize int) LayeredOption {
+	return func(c *layeredConfig) {
+		c.queue = min(max(queueSize, MinPromotionQueue), MaxPromotionQueue)
+	}
+}
+
+// WithTierNames names the tiers, by index, in errors and stats (for example
+// "lru", "memcached"). Missing names are empty; extra names are ignored.
+func WithTierNames(names ...string) LayeredOption {
+	return func(c *layeredConfig) { c.names = append([]string(nil), names...) }
+}
+
+// WithErrorHook sets a function called with every tier error, including
+// the errors that fail-open Gets turn into misses. nil (the default) means
+// none.
+func WithErrorHook(hook ErrorHook) LayeredOption {
+	return func(c *layeredConfig) { c.hook = hook }
+}
+
+// WithFailOnError makes a tier error fail the Get that met it (strict mode)
+// instead of counting as a miss and going on to the next tier (fail-open,
+// the default). Put and Delete return tier errors in either mode; errors of
+// promotions never fail a Get.
+func WithFailOnError(strict bool) LayeredOption {
+	return func(c *layeredConfig) { c.strict = strict }
+}
