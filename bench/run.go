@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/backends/lru"
+	"github.com/tiercache/tiercache/bench/workload"
+)
+
+// env is what the layouts of one run share.
+type env struct {
+	o      *options
+	w      *workload.Workload
+	mc     *mcServer
+	stderr io.Writer
+}
+
+// benchmark generates the workload and runs every requested layout.
+func benchmark(o *options, stderr io.Writer) (*Report, error) {
+	t0 := time.Now()
+	w, err := workload.New(o.wl)
+	if err != nil {
+		return nil, err
+	}
+	e := &env{o: o, w: w, stderr: stderr}
+	rep := newReport(e)
+	if o.progress {
+		fmt.Fprintf(stderr, "bench: workload of %d keys (%s of bodies) generated in %v\n",
+			len(w.Keys), formatBytes(w.TotalBytes()), time.Since(t0).Round(time.Millisecond))
+	}
+	if e.needsMemcached() {
+		e.mc = findMemcached(o, stderr)
+		defer e.mc.stop()
+	}
+	for _, id := range o.layouts {
+		spec := specOf(id)
+		if spec.lower == "memcached" && e.mc == nil {
+			if o.memcached != "" || !isDefaultLayouts(o.layouts) {
+				rep.Notes = append(rep.Notes, "skipped "+spec.name+": no memcached")
+			}
+			continue
+		}
+		rep.Rows = append(rep.Rows, e.runLayout(spec))
+	}
+	rep.Che = e.cheCheck(rep.Rows)
+	return rep, nil
+}
+
+func (e *env) needsMemcached() bool {
+	for _, id := range e.o.layouts {
+		if specOf(id).lower == "memcached" {
+			return true
+		}
+	}
+	return false
+}
+
+func isDefaultLayouts(ids []string) bool { return len(ids) == len(layoutSpecs) }
+
+// runLayout builds spec, warms it up, measures it and closes it.
+func (e *env) runLayout(spec layoutSpec) Row {
+	row := Row{Layout: spec.id, Name: spec.name}
+	s, err := e.build(spec)
+	if err != nil {
+		row.Error = err.Error()
+		fmt.Fprintf(e.stderr, "bench: %s: %v\n", spec.name, err)
+		return row
+	}
+	defer func() {
+		if err := s.close(); err != nil {
+			fmt.Fprintf(e.stderr, "bench: %s: close: %v\n", spec.name, err)
+		}
+	}()
+	ctx := context.Background()
+	if len(e.w.Warmup) > 0 {
+		e.replay(ctx, s, spec.name+" warm-up", e.w.Warmup, 0)
+	}
+	before := s.snapshot()
+	res := e.replay(ctx, s, spec.name, e.w.Trace, e.o.duration)
+	after := s.snapshot()
+	row.fill(res, s, before, after)
+	if res.Err != nil {
+		row.Error = res.Err.Error()
+	}
+	return row
+}
+
+// replay runs ops with a progress line on a terminal.
+func (e *env) replay(ctx context.Context, s *stack, label string, ops []workload.Op, d time.Duration) *workload.Result {
+	var done atomic.Int64
+	stop := e.progress(label, &done, int64(len(ops)), d)
+	defer stop()
+	return workload.Replay(ctx, s.mgr, e.w, ops, workload.ReplayOptions{
+		Workers: e.o.concurrency, Duration: d, Done: &done,
+	})
+}
+
+// progress prints a progress line on stderr every 200ms when stderr is a
+// terminal; the returned function stops it and clears the line.
+func (e *env) progress(label string, done *atomic.Int64, total int64, d time.Duration) func() {
+	if !e.o.progress {
+		return func() {}
+	}
+	start := time.Now()
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				fmt.Fprintf(e.stderr, "\r\033[K")
+				return
+			case <-t.C:
+				n := done.Load()
+				if d > 0 {
+					fmt.Fprintf(e.stderr, "\r\033[K%s: %d ops, %v/%v", label, n, time.Since(start).Round(time.Second), d)
+				} else {
+					fmt.Fprintf(e.stderr, "\r\033[K%s: %d/%d ops (%.0f%%)", label, n, total, 100*float64(n)/float64(total))
+				}
+			}
+		}
+	})
+	return func() { close(quit); wg.Wait() }
+}
+
+// snapshot is the counters of a stack at one moment.
+type snapshot struct {
+	front   lru.Stats
+	layered tiercache.LayeredStats
+	lower   []tierCounts // per tier; zero for the front
+}
+
+func (s *stack) snapshot() snapshot {
+	snap := snapshot{front: s.front.Stats(), lower: make([]tierCounts, len(s.tiers))}
+	if s.layered != nil {
+		snap.layered = s.layered.Stats()
+	}
+	for i, t := range s.tiers {
+		if t.count != nil {
+			snap.lower[i] = t.count.snapshot()
+		}
+	}
+	return snap
+}
+
+// tierLookups returns the hits and lookups of tier i between two snapshots.
+func tierLookups(s *stack, i int, before, after snapshot) (hits, gets int64) {
+	if s.layered == nil {
+		hits = int64(after.front.Hits - before.front.Hits)
+		return hits, hits + int64(after.front.Misses-before.front.Misses)
+	}
+	a, b := after.layered.Tiers[i], before.layered.Tiers[i]
+	hits = int64(a.Hits - b.Hits)
+	return hits, hits + int64(a.Misses-b.Misses)
+}
+
+// cheCheck compares the LRU layout's hit ratio with the Che approximation.
+func (e *env) cheCheck(rows []Row) *CheCheck {
+	var lruRow *Row
+	for i := range rows {
+		if rows[i].Layout == "lru" && rows[i].Error == "" {
+			lruRow = &rows[i]
+		}
+	}
+	c := e.o.wl
+	sizes := e.w.Sizes(func(key string, resp *tiercache.Response) int64 {
+		return int64(resp.Size()) + int64(len(key)) + lru.EntryOverhead
+	})
+	m := workload.CheModel{
+		Probs: e.w.Zipf.Probs(), Sizes: sizes,
+		MaxEntries: float64(e.o.lruEntries), MaxBytes: float64(e.o.lruBytes),
+		RefShare: c.Get + c.Put,
+	}
+	check := &CheCheck{}
+	check.Model, check.T = workload.Che(m)
+	m.RefShare = 1
+	check.ModelNoDeletes, _ = workload.Che(m)
+	if lruRow != nil {
+		check.Layout = lruRow.Layout
+		check.Measured = lruRow.HitRatio
+		check.Diff = check.Measured - check.Model
+	}
+	return check
+}
+
+// gomaxprocs is recorded in the report.
+func gomaxprocs() int { return runtime.GOMAXPROCS(0) }
