@@ -1,0 +1,94 @@
+package httpcache
+
+import (
+	"net/http"
+	"strings"
+)
+
+// originConditional reports a request the cache must not answer itself:
+// preconditions meant for the origin (If-Match, If-Unmodified-Since,
+// If-Range) or a Range (RFC 9111 §4.3.2). Such requests are forwarded; a
+// full response to them may still be stored.
+func originConditional(req *http.Request) bool {
+	h := req.Header
+	return len(h["If-Match"]) > 0 || len(h["If-Unmodified-Since"]) > 0 ||
+		len(h["If-Range"]) > 0 || len(h["Range"]) > 0
+}
+
+// notModified evaluates the request's If-None-Match (weak comparison) or,
+// without it, If-Modified-Since against the selected stored response's
+// header h (RFC 9110 §13.1.2, §13.1.3; RFC 9111 §4.3.2).
+func notModified(req *http.Request, h http.Header) bool {
+	if inm := req.Header.Values("If-None-Match"); len(inm) > 0 {
+		etag := h.Get("ETag")
+		if etag == "" {
+			return false
+		}
+		for _, line := range inm {
+			for _, tag := range strings.Split(line, ",") {
+				tag = strings.TrimSpace(tag)
+				if tag == "*" || weakEqual(tag, etag) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	ims := req.Header.Get("If-Modified-Since")
+	if ims == "" {
+		return false
+	}
+	since, err := http.ParseTime(ims)
+	if err != nil {
+		return false
+	}
+	lm, err := http.ParseTime(h.Get("Last-Modified"))
+	return err == nil && !lm.After(since)
+}
+
+// weakEqual compares entity tags ignoring the weak indicator (RFC 9110 §8.8.3.2).
+func weakEqual(a, b string) bool {
+	return a != "" && strings.TrimPrefix(a, "W/") == strings.TrimPrefix(b, "W/")
+}
+
+// validatorsMatch reports whether a 304 response with header fresh may
+// update the stored response with header stored (RFC 9111 §4.3.4): a strong
+// ETag must be equal, a weak one weakly equal, a Last-Modified equal.
+func validatorsMatch(stored, fresh http.Header) bool {
+	if tag := fresh.Get("ETag"); tag != "" {
+		have := stored.Get("ETag")
+		if strings.HasPrefix(tag, "W/") {
+			return weakEqual(tag, have)
+		}
+		return tag == have
+	}
+	if lm := fresh.Get("Last-Modified"); lm != "" {
+		if have := stored.Get("Last-Modified"); have != "" {
+			a, errA := http.ParseTime(lm)
+			b, errB := http.ParseTime(have)
+			return errA == nil && errB == nil && a.Equal(b)
+		}
+	}
+	return true
+}
+
+// conditionalRequest returns a copy of req that validates the stored
+// response with header h (If-None-Match from ETag, If-Modified-Since from
+// Last-Modified, RFC 9111 §4.3.1), with the client's own validators
+// removed, or nil when h has no validators.
+func conditionalRequest(req *http.Request, h http.Header) *http.Request {
+	etag, lm := h.Get("ETag"), h.Get("Last-Modified")
+	if etag == "" && lm == "" {
+		return nil
+	}
+	r := req.Clone(req.Context())
+	r.Header.Del("If-None-Match")
+	r.Header.Del("If-Modified-Since")
+	if etag != "" {
+		r.Header.Set("If-None-Match", etag)
+	}
+	if lm != "" {
+		r.Header.Set("If-Modified-Since", lm)
+	}
+	return r
+}

@@ -1,0 +1,67 @@
+package httpcache
+
+import (
+	"net/http"
+	"time"
+)
+
+// action is what to do with a stored response selected for a request.
+type action uint8
+
+const (
+	actFresh           action = iota // serve it: fresh and acceptable
+	actStale                         // serve it stale: allowed by the client or the mode
+	actStaleRevalidate               // serve it stale and revalidate in the background
+	actValidate                      // validate it with the origin first
+)
+
+// decide chooses how the stored response e may satisfy the request
+// (RFC 9111 §4, §4.2.4, §5.2.1, RFC 5861). fwd names why it must be
+// forwarded (Cache-Status fwd=) when the action is actValidate.
+func (c *call) decide(e *entry) (action, string) {
+	if c.mode.servesStale() {
+		return actStale, ""
+	}
+	if c.mode == ModeNoCache || c.dirs.NoCache {
+		return actValidate, fwdRequest
+	}
+	pol, now := e.pol, c.now
+	if pol.NoCache() {
+		return actValidate, fwdStale
+	}
+	if c.dirs.HasMaxAge && pol.Age(now).Truncate(time.Second) > c.dirs.MaxAge {
+		return actValidate, fwdRequest
+	}
+	ttl := pol.TTL(now)
+	if ttl > 0 {
+		if c.dirs.HasMinFresh && ttl < c.dirs.MinFresh {
+			return actValidate, fwdRequest
+		}
+		return actFresh, ""
+	}
+	if pol.MustRevalidate() {
+		return actValidate, fwdStale
+	}
+	stale := -ttl
+	if c.dirs.HasMaxStale && stale <= c.dirs.MaxStale {
+		return actStale, ""
+	}
+	if stale < pol.StaleWhileRevalidate() && !c.dirs.HasMinFresh {
+		return actStaleRevalidate, ""
+	}
+	return actValidate, fwdStale
+}
+
+// staleIfError reports whether e may be served because the origin failed
+// (RFC 5861 stale-if-error): never for must-revalidate or no-cache responses
+// or when the request asked for no-cache.
+func (c *call) staleIfError(e *entry, now time.Time) bool {
+	pol := e.pol
+	if pol.MustRevalidate() || pol.NoCache() || c.dirs.NoCache || pol.StaleIfError() <= 0 {
+		return false
+	}
+	return -pol.TTL(now) < pol.StaleIfError()
+}
+
+// isServerError reports a status that allows stale-if-error (RFC 5861 §4).
+func isServerError(code int) bool { return code >= http.StatusInternalServerError }

@@ -1,0 +1,245 @@
+package httpcache
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tiercache/tiercache"
+)
+
+// fakeClock is a settable clock for tests.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// memManager is a map Manager that honours KeepFor with the test clock and
+// can be made to fail.
+type memManager struct {
+	now  func() time.Time
+	fail atomic.Bool
+	puts atomic.Int64
+	mu   sync.Mutex
+	m    map[string]memEntry
+}
+
+type memEntry struct {
+	resp     *tiercache.Response
+	pol      *tiercache.Policy
+	deadline time.Time
+}
+
+var errBroken = errors.New("broken store")
+
+func newMemManager(now func() time.Time) *memManager {
+	return &memManager{now: now, m: map[string]memEntry{}}
+}
+
+func (m *memManager) Get(_ context.Context, key string) (*tiercache.Response, *tiercache.Policy, error) {
+	if m.fail.Load() {
+		return nil, nil, errBroken
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.m[key]
+	if !ok || !m.now().Before(e.deadline) {
+		return nil, nil, nil
+	}
+	return e.resp, e.pol, nil
+}
+
+func (m *memManager) Put(_ context.Context, key string, resp *tiercache.Response, pol *tiercache.Policy) (*tiercache.Response, error) {
+	if err := tiercache.CheckPut(key, resp, pol); err != nil {
+		return nil, err
+	}
+	if m.fail.Load() {
+		return nil, errBroken
+	}
+	m.puts.Add(1)
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if keep := pol.KeepFor(now); keep > 0 {
+		m.m[key] = memEntry{resp, pol, now.Add(keep)}
+	} else {
+		delete(m.m, key)
+	}
+	return resp, nil
+}
+
+func (m *memManager) Delete(_ context.Context, key string) error {
+	if m.fail.Load() {
+		return errBroken
+	}
+	m.mu.Lock()
+	delete(m.m, key)
+	m.mu.Unlock()
+	return nil
+}
+
+func (m *memManager) len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.m)
+}
+
+// env is a Transport over a memManager in front of an httptest origin,
+// all on one fake clock.
+type env struct {
+	t      *testing.T
+	clk    *fakeClock
+	m      *memManager
+	srv    *httptest.Server
+	tr     *Transport
+	hits   atomic.Int64
+	mu     sync.Mutex
+	handle http.HandlerFunc
+	last   *http.Request // the last request the origin saw
+}
+
+func newEnv(t *testing.T, h http.HandlerFunc, opts ...Option) *env {
+	t.Helper()
+	e := &env{t: t, clk: newFakeClock(), handle: h}
+	e.m = newMemManager(e.clk.Now)
+	e.srv = httptest.NewServer(http.HandlerFunc(e.serve))
+	t.Cleanup(e.srv.Close)
+	opts = append([]Option{WithClock(e.clk.Now), WithTransport(e.srv.Client().Transport)}, opts...)
+	e.tr = New(e.m, opts...)
+	t.Cleanup(func() { e.tr.Close() })
+	return e
+}
+
+func (e *env) serve(w http.ResponseWriter, r *http.Request) {
+	e.hits.Add(1)
+	w.Header().Set("Date", e.clk.Now().Format(http.TimeFormat))
+	e.mu.Lock()
+	h := e.handle
+	e.last = r.Clone(context.Background())
+	e.mu.Unlock()
+	h(w, r)
+}
+
+func (e *env) setHandler(h http.HandlerFunc) {
+	e.mu.Lock()
+	e.handle = h
+	e.mu.Unlock()
+}
+
+func (e *env) lastRequest() *http.Request {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.last
+}
+
+// result is a response read completely.
+type result struct {
+	code   int
+	body   string
+	header http.Header
+}
+
+func (r result) status() string { return r.header.Get("Cache-Status") }
+
+// do sends method path with header pairs "Name: value" and reads the body.
+func (e *env) do(method, path string, hdr ...string) result {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, kv := range hdr {
+		k, v, _ := strings.Cut(kv, ":")
+		req.Header.Add(k, strings.TrimSpace(v))
+	}
+	resp, err := e.tr.RoundTrip(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		e.t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	return result{code: resp.StatusCode, body: string(b), header: resp.Header}
+}
+
+func (e *env) get(path string, hdr ...string) result {
+	e.t.Helper()
+	return e.do(http.MethodGet, path, hdr...)
+}
+
+// counter answers with a body naming how many requests the origin has
+// seen, after setting the given header pairs.
+func (e *env) counter(hdr ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for _, kv := range hdr {
+			k, v, _ := strings.Cut(kv, ":")
+			w.Header().Add(k, strings.TrimSpace(v))
+		}
+		io.WriteString(w, "v"+itoa(e.hits.Load()))
+	}
+}
+
+// expectHits fails unless the origin has seen n requests.
+func (e *env) expectHits(n int64) {
+	e.t.Helper()
+	if got := e.hits.Load(); got != n {
+		e.t.Fatalf("origin hits = %d, want %d", got, n)
+	}
+}
+
+func expect(t *testing.T, r result, code int, body, statusPrefix string) {
+	t.Helper()
+	if r.code != code || r.body != body || !strings.HasPrefix(r.status(), statusPrefix) {
+		t.Fatalf("got %d %q Cache-Status %q; want %d %q %q...", r.code, r.body, r.status(), code, body, statusPrefix)
+	}
+}
+
+// cut splits a "Name: value" pair.
+func cut(kv string) (string, string, bool) {
+	k, v, ok := strings.Cut(kv, ":")
+	return k, strings.TrimSpace(v), ok
+}
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// flightCount returns the number of flights in progress.
+func (t *Transport) flightCount() int {
+	t.flights.mu.Lock()
+	defer t.flights.mu.Unlock()
+	return len(t.flights.m)
+}
+
+// waiters returns the number of requests waiting for the flight of key.
+func (t *Transport) waiters(key string) int32 {
+	t.flights.mu.Lock()
+	defer t.flights.mu.Unlock()
+	if fl := t.flights.m[key]; fl != nil {
+		return fl.waiters.Load()
+	}
+	return 0
+}

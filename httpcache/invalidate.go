@@ -1,0 +1,84 @@
+package httpcache
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// safeMethod reports the methods that do not invalidate (RFC 9110 §9.2.1).
+func safeMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return false
+}
+
+// passThrough forwards a request whose method the cache does not serve.
+// A non-error response (2xx, 3xx) to an unsafe method invalidates the
+// target URI and the same-origin URIs of Location and Content-Location
+// (RFC 9111 §4.4).
+func (t *Transport) passThrough(req *http.Request, mode Mode) (*http.Response, error) {
+	resp, err := t.opts.upstream.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if !safeMethod(req.Method) && resp.StatusCode >= 200 && resp.StatusCode < 400 {
+		t.invalidate(req, resp)
+	}
+	st := status{fwd: fwdMethod}
+	if mode == ModeNoStore {
+		st.fwd = fwdBypass
+	}
+	t.setStatus(resp.Header, st)
+	return resp, nil
+}
+
+// invalidate deletes the stored responses of the request's target URI and
+// of the response's same-origin Location and Content-Location.
+func (t *Transport) invalidate(req *http.Request, resp *http.Response) {
+	t.invalidateURI(req, req.URL)
+	for _, f := range []string{"Location", "Content-Location"} {
+		v := resp.Header.Get(f)
+		if v == "" {
+			continue
+		}
+		u, err := req.URL.Parse(v)
+		if err != nil || !sameOrigin(req.URL, u) {
+			continue
+		}
+		t.invalidateURI(req, u)
+	}
+}
+
+// invalidateURI deletes the primary key of a GET of u. Deleting a variant
+// index makes every variant under it unreachable (see variants.go).
+func (t *Transport) invalidateURI(req *http.Request, u *url.URL) {
+	r := req.Clone(req.Context())
+	r.Method, r.URL, r.Host, r.Body = http.MethodGet, u, u.Host, nil
+	key := t.opts.key(r)
+	c := &call{t: t, req: r}
+	if err := t.m.Delete(c.ctx(), key); err != nil {
+		t.report(req, "delete", key, err)
+	}
+}
+
+// sameOrigin compares scheme, host and port (RFC 9110 §4.3.1).
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) &&
+		port(a) == port(b)
+}
+
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}

@@ -1,0 +1,188 @@
+package httpcache
+
+import (
+	"encoding/hex"
+	"hash/fnv"
+	"math/rand/v2"
+	"net/http"
+	"net/textproto"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tiercache/tiercache"
+)
+
+// Variants (RFC 9111 §4.1). A response without Vary is stored under the
+// request's primary key. A response with Vary is stored under a variant
+// key, and the primary key holds a small index entry:
+//
+//	Status 200, no body
+//	Tiercache-Variant-Index: <nonce>      (16 hex digits, random)
+//	Vary: <field names, canonical, sorted, ", "-separated>
+//
+// The variant key is
+//
+//	<primary key> " vary=" <nonce> "-" <16 hex digits of FNV-1a 64 over
+//	    name "\x00" normalised value "\x00" for each Vary field>
+//
+// A lookup reads the primary key; on an index it computes the variant key
+// from the request's header values and reads it, then checks
+// Policy.VaryMatches (so a hash collision is a miss, never a wrong hit).
+// New variants with the same Vary fields reuse the nonce, so they never
+// evict each other. Deleting the primary key (invalidation) drops the index:
+// the next index gets a new nonce, so older variants can never be selected
+// again and expire on their own. The index is kept as long as the longest
+// retention of the variants written through it.
+const indexField = "Tiercache-Variant-Index"
+
+// DefaultKey is the default KeyFunc: the method and the URL without its
+// fragment, e.g. "GET https://example.com/a?b=c".
+func DefaultKey(req *http.Request) string {
+	u := req.URL
+	if u.Fragment != "" || u.RawFragment != "" {
+		c := *u
+		c.Fragment, c.RawFragment = "", ""
+		u = &c
+	}
+	return req.Method + " " + u.String()
+}
+
+// primaryKey returns the key of req; a HEAD request uses its GET's key.
+func (t *Transport) primaryKey(req *http.Request) string {
+	if req.Method == http.MethodGet {
+		return t.opts.key(req)
+	}
+	r := *req
+	r.Method = http.MethodGet
+	return t.opts.key(&r)
+}
+
+// lookup returns the stored response selected for the request, or nil and
+// the Cache-Status fwd reason of the miss. A failing Get is a miss.
+func (c *call) lookup() (*entry, string) {
+	resp, pol, err := c.t.m.Get(c.req.Context(), c.key)
+	if err != nil {
+		c.t.report(c.req, "get", c.key, err)
+		c.detail = "cache-error"
+		return nil, fwdURIMiss
+	}
+	if resp == nil {
+		return nil, fwdURIMiss
+	}
+	key := c.key
+	if nonce := resp.Header[indexField]; len(nonce) == 1 {
+		key = variantKey(c.key, nonce[0], varyNames(resp.Header), c.req.Header)
+		if resp, pol, err = c.t.m.Get(c.req.Context(), key); err != nil {
+			c.t.report(c.req, "get", key, err)
+			c.detail = "cache-error"
+			return nil, fwdVaryMiss
+		}
+	}
+	if resp == nil || pol == nil || !pol.VaryMatches(c.req.Header) || len(resp.Header[indexField]) > 0 {
+		return nil, fwdVaryMiss
+	}
+	return &entry{key: key, resp: resp, pol: pol}, ""
+}
+
+// store writes resp under the request's key, through a variant index when
+// it varies. Errors go to the ErrorHook.
+func (c *call) store(resp *tiercache.Response, pol *tiercache.Policy, now time.Time) {
+	names := varyNames(resp.Header)
+	if len(names) == 0 {
+		c.put(c.key, resp, pol)
+		return
+	}
+	keep := pol.KeepFor(now)
+	if keep <= 0 {
+		return
+	}
+	nonce, ok := c.indexNonce(names, keep, now)
+	if !ok {
+		return
+	}
+	c.put(variantKey(c.key, nonce, names, c.req.Header), resp, pol)
+}
+
+// indexNonce returns the nonce of the variant index for names, writing a
+// new index or extending the old one's retention to keep when needed.
+func (c *call) indexNonce(names []string, keep time.Duration, now time.Time) (string, bool) {
+	joined := strings.Join(names, ", ")
+	old, opol, err := c.t.m.Get(c.ctx(), c.key)
+	if err != nil {
+		c.t.report(c.req, "get", c.key, err)
+		return "", false
+	}
+	var nonce string
+	if old != nil && len(old.Header[indexField]) == 1 && old.Header.Get("Vary") == joined {
+		nonce = old.Header[indexField][0]
+		if opol != nil && opol.TTL(now) >= keep {
+			return nonce, true
+		}
+	}
+	if nonce == "" {
+		nonce = strconv.FormatUint(rand.Uint64()|1<<63, 16)
+	}
+	idx := &tiercache.Response{
+		Status: http.StatusOK,
+		Header: http.Header{indexField: {nonce}, "Vary": {joined}},
+		URL:    c.req.URL.String(),
+	}
+	ipol := tiercache.NewTTLPolicy(keep, tiercache.WithNow(now), tiercache.WithMaxTTL(keep))
+	return nonce, c.put(c.key, idx, ipol)
+}
+
+func (c *call) put(key string, resp *tiercache.Response, pol *tiercache.Policy) bool {
+	if _, err := c.t.m.Put(c.ctx(), key, resp, pol); err != nil {
+		c.t.report(c.req, "put", key, err)
+		return false
+	}
+	return true
+}
+
+// varyNames returns the canonical field names of h's Vary, sorted and
+// without duplicates.
+func varyNames(h http.Header) []string {
+	var out []string
+	for _, line := range h["Vary"] {
+		for _, f := range strings.Split(line, ",") {
+			if f = textproto.TrimString(f); f != "" {
+				out = append(out, textproto.CanonicalMIMEHeaderKey(f))
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// variantKey derives the key of the variant selected by the request header
+// reqHeader for the Vary fields names.
+func variantKey(primary, nonce string, names []string, reqHeader http.Header) string {
+	h := fnv.New64a()
+	for _, n := range names {
+		h.Write([]byte(n))
+		h.Write([]byte{0})
+		h.Write([]byte(normaliseValue(reqHeader.Values(n))))
+		h.Write([]byte{0})
+	}
+	var sum [8]byte
+	return primary + " vary=" + nonce + "-" + hex.EncodeToString(h.Sum(sum[:0]))
+}
+
+// normaliseValue is the comparison form of Policy.VaryMatches: the field's
+// list elements, trimmed, joined by ",".
+func normaliseValue(lines []string) string {
+	var b strings.Builder
+	for _, line := range lines {
+		for _, e := range strings.Split(line, ",") {
+			if e = textproto.TrimString(e); e != "" {
+				if b.Len() > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(e)
+			}
+		}
+	}
+	return b.String()
+}
