@@ -41,17 +41,21 @@ import (
 // Get are the tier's own: treat them as read-only. A Layered does not own its
 // tiers: Close does not close them.
 type Layered struct {
-	front  Manager // tiers[0], or nil without tiers
-	tiers  []Manager
-	names  []string
-	strict bool
-	hook   ErrorHook
-	stats  layeredCounters
-	guard  guard
-	async  *promoter // nil: synchronous promotion
-	closed atomic.Bool
-	_      _cacheLinePad // keeps the read-mostly fields above off the flights' lock
-	flight singleflight.Group[flightResult]
+	front Manager // tiers[0], or nil without tiers
+	// frontCount is tiers[0] when it counts its own lookups; Layered then
+	// does not count front lookups itself (frontBase: counts at NewLayered).
+	frontCount LookupCounter
+	frontBase  [2]uint64
+	tiers      []Manager
+	names      []string
+	strict     bool
+	hook       ErrorHook
+	stats      layeredCounters
+	guard      guard
+	async      *promoter // nil: synchronous promotion
+	closed     atomic.Bool
+	_          _cacheLinePad // keeps the read-mostly fields above off the flights' lock
+	flight     singleflight.Group[flightResult]
 }
 
 var _ Manager = (*Layered)(nil)
@@ -90,6 +94,10 @@ func NewLayered(tiers []Manager, opts ...LayeredOption) *Layered {
 	}
 	if len(l.tiers) > 0 {
 		l.front = l.tiers[0]
+		if c, ok := l.front.(LookupCounter); ok {
+			l.frontCount = c
+			l.frontBase[0], l.frontBase[1] = c.Lookups()
+		}
 	}
 	l.stats = newLayeredCounters(len(l.tiers))
 	if cfg.queue > 0 {
@@ -111,18 +119,18 @@ func (l *Layered) Get(ctx context.Context, key string) (*Response, *Policy, erro
 	if l.closed.Load() || l.front == nil {
 		return l.getNone()
 	}
-	// The front hit path: one runtime random, one uncontended atomic add.
+	// The front hit path: one runtime random, and one uncontended atomic
+	// add unless the front tier counts its own lookups.
 	r := rand.Uint64()
 	if r&frontSampleMask == 0 {
 		return l.getSampled(ctx, r, key)
 	}
 	resp, pol, err := l.front.Get(ctx, key)
-	if err == nil && resp != nil {
-		l.stats.at(r, 0).hits.Add(1)
-		return resp, pol, nil
+	if err == nil && l.frontCount == nil {
+		l.stats.at(r, 0).lookup(resp != nil)
 	}
-	if err == nil {
-		l.stats.at(r, 0).misses.Add(1)
+	if err == nil && resp != nil {
+		return resp, pol, nil
 	}
 	return l.getMissed(ctx, key, err)
 }
@@ -163,7 +171,7 @@ func (l *Layered) lookupTimed(ctx context.Context, s *tierShard, i int, key stri
 	start := time.Now()
 	resp, pol, err := l.tiers[i].Get(ctx, key)
 	s.observe(time.Since(start))
-	if err == nil {
+	if err == nil && (i != 0 || l.frontCount == nil) {
 		s.lookup(resp != nil)
 	}
 	return resp, pol, err
@@ -198,7 +206,11 @@ func (l *Layered) getMissed(ctx context.Context, key string, frontErr error) (*R
 func (l *Layered) load(ctx context.Context, key string, s *stripe) (flightResult, error) {
 	res := flightResult{gen: s.gen.Load()}
 	// A flight that ended just before this one may have promoted the value.
-	if resp, pol, err := l.tiers[0].Get(ctx, key); err == nil && resp != nil {
+	resp, pol, err := l.tiers[0].Get(ctx, key)
+	if err == nil && l.frontCount != nil {
+		l.stats.global.recheck(resp != nil) // not a lookup of the caller's
+	}
+	if err == nil && resp != nil {
 		res.resp, res.pol = resp, pol
 		return res, nil
 	}
@@ -299,7 +311,16 @@ func (l *Layered) Close() error {
 // Stats returns a snapshot of the counters. It takes no lock and may run
 // concurrently with traffic.
 func (l *Layered) Stats() LayeredStats {
-	return l.stats.snapshot(l.names)
+	st := l.stats.snapshot(l.names)
+	if l.frontCount != nil {
+		// The re-checks are read first: each was counted by the tier before
+		// it was counted here, so the differences cannot go below zero.
+		rh, rm := l.stats.global.recheckHits.Load(), l.stats.global.recheckMisses.Load()
+		hits, misses := l.frontCount.Lookups()
+		st.Tiers[0].Hits = hits - l.frontBase[0] - rh
+		st.Tiers[0].Misses = misses - l.frontBase[1] - rm
+	}
+	return st
 }
 
 // Tiers returns the number of tiers.

@@ -26,7 +26,9 @@ type TierStats struct {
 	Name string // from WithTierNames, or ""
 
 	// Hits and Misses count Get lookups in this tier. The front tier's
-	// re-check inside a singleflight is not counted.
+	// re-check inside a singleflight is not counted. When the front tier is
+	// a LookupCounter its own counts since NewLayered are used, so they also
+	// include Gets made on that tier directly, outside the Layered.
 	Hits, Misses uint64
 	// Errors counts failed calls of any operation (get, put, delete,
 	// promote) on this tier.
@@ -72,6 +74,17 @@ const (
 	shardShift = 10
 )
 
+// LookupCounter is implemented by Managers that count their own Get hits
+// and misses at no extra cost, such as backends/lru, which counts under the
+// shard lock it already holds. When the front tier of a Layered is one,
+// Layered reads its counts instead of counting front lookups itself, which
+// saves an atomic add on every front hit.
+type LookupCounter interface {
+	// Lookups returns the Get hits and misses counted since the Manager was
+	// made. Both only grow.
+	Lookups() (hits, misses uint64)
+}
+
 // tierShard is one shard of one tier's counters. The leading pad keeps the
 // counters of different shards on different cache lines whatever the
 // alignment of the backing array (the shard is larger than the pad).
@@ -99,7 +112,19 @@ type layeredCounters struct {
 type globalCounters struct {
 	_         _cacheLinePad
 	coalesced atomic.Uint64
-	_         _cacheLinePad
+	// recheckHits and recheckMisses count the front re-checks inside a
+	// flight when the front tier is a LookupCounter, to take them out of
+	// its counts.
+	recheckHits, recheckMisses atomic.Uint64
+	_                          _cacheLinePad
+}
+
+func (g *globalCounters) recheck(hit bool) {
+	if hit {
+		g.recheckHits.Add(1)
+	} else {
+		g.recheckMisses.Add(1)
+	}
 }
 
 func newLayeredCounters(tiers int) layeredCounters {

@@ -89,7 +89,10 @@ type Manager struct {
 	rel    *release
 }
 
-var _ tiercache.Manager = (*Manager)(nil)
+var (
+	_ tiercache.Manager       = (*Manager)(nil)
+	_ tiercache.LookupCounter = (*Manager)(nil)
+)
 
 // errClosed is built once so that calls after Close do not allocate.
 var errClosed = fmt.Errorf("lru: %w", tiercache.ErrClosed)

@@ -143,6 +143,14 @@ func (m *Manager) Stats() Stats {
 	return st
 }
 
+// Lookups returns the Get hits and misses so far (tiercache.LookupCounter),
+// so that a Layered with this front tier need not count them again. It
+// takes each shard lock in turn.
+func (m *Manager) Lookups() (hits, misses uint64) {
+	st := m.Stats()
+	return st.Hits, st.Misses
+}
+
 // Len returns the number of entries, expired ones not yet removed included.
 // It takes each shard lock in turn and does not allocate. Safe for
 // concurrent use.
