@@ -418,7 +418,7 @@ func varyFields(h, reqHeader http.Header) []VaryField {
 		if slices.ContainsFunc(out, func(f VaryField) bool { return f.Name == name }) {
 			continue
 		}
-		out = append(out, VaryField{Name: name, Value: normaliseValue(reqHeader.Values(name))})
+		out = append(out, VaryField{Name: name, Value: NormalizeFieldValues(reqHeader.Values(name))})
 	}
 	slices.SortFunc(out, func(a, b VaryField) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -441,8 +441,11 @@ func listElements(lines []string) []string {
 	return out
 }
 
-// normaliseValue joins field lines into one canonical comparison form.
-func normaliseValue(lines []string) string {
+// NormalizeFieldValues returns the form in which Vary compares request
+// header values: the list elements of all field lines, trimmed of
+// whitespace, joined by ",". "gzip,  br" and two lines "gzip" and "br"
+// both give "gzip,br". Caches that derive variant keys use it.
+func NormalizeFieldValues(lines []string) string {
 	return strings.Join(listElements(lines), ",")
 }
 
@@ -530,7 +533,7 @@ func (p *Policy) Vary() []VaryField { return p.vary }
 // every varied field has the same normalised value (absent equals absent).
 func (p *Policy) VaryMatches(h http.Header) bool {
 	for _, f := range p.vary {
-		if normaliseValue(h.Values(f.Name)) != f.Value {
+		if NormalizeFieldValues(h.Values(f.Name)) != f.Value {
 			return false
 		}
 	}

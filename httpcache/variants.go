@@ -163,26 +163,9 @@ func variantKey(primary, nonce string, names []string, reqHeader http.Header) st
 	for _, n := range names {
 		h.Write([]byte(n))
 		h.Write([]byte{0})
-		h.Write([]byte(normaliseValue(reqHeader.Values(n))))
+		h.Write([]byte(tiercache.NormalizeFieldValues(reqHeader.Values(n))))
 		h.Write([]byte{0})
 	}
 	var sum [8]byte
 	return primary + " vary=" + nonce + "-" + hex.EncodeToString(h.Sum(sum[:0]))
-}
-
-// normaliseValue is the comparison form of Policy.VaryMatches: the field's
-// list elements, trimmed, joined by ",".
-func normaliseValue(lines []string) string {
-	var b strings.Builder
-	for _, line := range lines {
-		for _, e := range strings.Split(line, ",") {
-			if e = textproto.TrimString(e); e != "" {
-				if b.Len() > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteString(e)
-			}
-		}
-	}
-	return b.String()
 }

@@ -142,11 +142,8 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []codec.Option{codec.WithCodec(cfg.Codec)}
-	if cfg.OnError != nil {
-		opts = append(opts, codec.WithOnError(cfg.OnError))
-	}
-	return &Manager{store: s, m: codec.NewManager(s, opts...)}, nil
+	m := codec.NewManager(s, codec.WithCodec(cfg.Codec), codec.WithOnError(cfg.OnError))
+	return &Manager{store: s, m: m}, nil
 }
 
 // Get returns the response and policy stored under key, or (nil, nil, nil)
