@@ -52,9 +52,9 @@ const (
 	DefaultHeuristicMax      = 24 * time.Hour
 	DefaultRevalidationGrace = time.Hour
 	maxDeltaSeconds          = 1<<31 - 1
-	reasonNoResponse         = "no response"
-	reasonVaryStar           = "Vary: *"
-	reasonStatusNotCacheable = "status not cacheable"
+	reasonNoResponse         = "NoResponse"
+	reasonVaryStar           = "ResponseVaryStar"
+	reasonStatusNotCacheable = "ResponseStatusNotCacheable"
 )
 
 // PolicyOption configures NewPolicy and NewTTLPolicy.
