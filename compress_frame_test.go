@@ -238,3 +238,43 @@ func TestCompressFrameLikeBodyOverLimit(t *testing.T) {
 		t.Fatalf("Stats = %+v", s)
 	}
 }
+
+// FuzzCompressGet feeds arbitrary stored bodies, raw or behind a valid frame
+// header, to Compress.Get: it must never panic, every error must wrap one of
+// the documented sentinels, and a decoded body must match its header.
+func FuzzCompressGet(f *testing.F) {
+	page := compressSpec()[:4000]
+	for _, alg := range []tiercache.Algorithm{tiercache.Zstd, tiercache.S2, tiercache.Gzip} {
+		inner := newCompressFake()
+		managertest.MustPut(f, tiercache.Compress(inner, tiercache.WithAlgorithm(alg)), "k", compressPage(page), compressTTL())
+		stored := inner.stored(f, "k")
+		f.Add(byte(alg), uint32(len(page)), stored[24:], false)
+		f.Add(byte(0), uint32(0), stored, true)
+	}
+	f.Add(byte(0), uint32(3), []byte("abc"), false)
+	f.Fuzz(func(t *testing.T, alg byte, length uint32, payload []byte, raw bool) {
+		body := payload
+		if !raw {
+			length %= 1 << 18
+			crc := uint32(0)
+			if int(length) <= len(payload) {
+				crc = compressCRC(payload[:length])
+			}
+			body = compressFrame(tiercache.Algorithm(alg%5), 0, int(length), crc, payload)
+		}
+		got, err := compressGetRaw(body, tiercache.WithMaxDecodedSize(1<<17))
+		switch {
+		case err != nil:
+			for _, want := range []error{tiercache.ErrCorrupt, tiercache.ErrVersion, tiercache.ErrTooLarge, tiercache.ErrDictionary} {
+				if errors.Is(err, want) {
+					return
+				}
+			}
+			t.Fatalf("error %v wraps no documented sentinel", err)
+		case got == nil:
+			t.Fatal("Get of a stored entry returned a miss without an error")
+		case !raw && (len(got.Body) != int(length) || compressCRC(got.Body) != compressCRC(payload[:min(int(length), len(payload))])):
+			t.Fatalf("decoded %d bytes from a frame that says %d", len(got.Body), length)
+		}
+	})
+}

@@ -59,9 +59,12 @@ func (s *Store) load() error {
 // isSubdirName reports whether name is a fan-out subdirectory: two
 // lowercase hex digits.
 func isSubdirName(name string) bool {
+	if len(name) != 2 || strings.ToLower(name) != name {
+		return false // checked first: hex.Decode panics when name is too long for b
+	}
 	var b [1]byte
 	_, err := hex.Decode(b[:], []byte(name))
-	return len(name) == 2 && err == nil && strings.ToLower(name) == name
+	return err == nil
 }
 
 // loadOne handles one directory entry of the open scan and appends a valid,

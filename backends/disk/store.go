@@ -35,6 +35,7 @@ type Store struct {
 	stripes    [256]sync.Mutex
 	bufs       sync.Pool // *[]byte encode buffers
 	createTemp func(dir, pattern string) (tempFile, error)
+	fsyncDir   func(dir string) error // syncDir; a seam for tests
 	release    func() error // unregisters and unlocks dir
 
 	life      sync.RWMutex // read-held by every call; Close write-locks it
@@ -84,6 +85,7 @@ func NewStore(cfg Config) (*Store, error) {
 		cfg:        cfg,
 		idx:        newIndex(cfg.MaxBytes),
 		createTemp: osCreateTemp,
+		fsyncDir:   syncDir,
 		release:    release,
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
@@ -234,20 +236,20 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	}
 	s.dropVictims(s.idx.reserve(size))
 	e := &entry{h: hashKey(key), size: size, deadline: deadline}
-	if err := s.write(e, key, value); err != nil {
-		s.idx.release(size)
-		return err
-	}
-	return nil
+	return s.write(e, key, value)
 }
 
-// write writes e's file and publishes e in the index.
+// write writes e's file and publishes e in the index. e.size must be
+// reserved: write returns the reservation when it fails before the rename;
+// after it, e is committed and its bytes stay counted even if the directory
+// fsync fails.
 func (s *Store) write(e *entry, key string, value []byte) error {
 	bp := s.buffer(e.size)
 	buf := appendEntry((*bp)[:0], key, value, e.deadline)
 	tmp, err := s.writeTemp(s.subdir(e.h), buf)
 	s.recycle(bp, buf)
 	if err != nil {
+		s.idx.release(e.size)
 		return err
 	}
 	mu := &s.stripes[e.h[1]]
@@ -255,13 +257,14 @@ func (s *Store) write(e *entry, key string, value []byte) error {
 	if err := os.Rename(tmp, s.path(e.h)); err != nil {
 		mu.Unlock()
 		_ = os.Remove(tmp)
+		s.idx.release(e.size)
 		return fmt.Errorf("disk: put: %w", err)
 	}
 	victims := s.idx.commit(e)
 	mu.Unlock()
 	s.dropVictims(victims)
 	if s.cfg.Sync == SyncDir {
-		if err := syncDir(s.subdir(e.h)); err != nil {
+		if err := s.fsyncDir(s.subdir(e.h)); err != nil {
 			return fmt.Errorf("disk: put: fsync dir: %w", err)
 		}
 	}
@@ -276,7 +279,7 @@ func (s *Store) writeTemp(dir string, data []byte) (string, error) {
 		if err = os.Mkdir(dir, dirPerm); err == nil || errors.Is(err, fs.ErrExist) {
 			err = nil
 			if s.cfg.Sync == SyncDir {
-				err = syncDir(s.dir)
+				err = s.fsyncDir(s.dir)
 			}
 		}
 		if err == nil {

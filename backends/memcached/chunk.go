@@ -31,7 +31,8 @@ import (
 // of one key from mixing their chunks. A reader fetches the chunks with
 // GetMulti, checks every length and the checksum, and returns the value
 // whole; a missing chunk (evicted) is a miss, a failed check is a miss that
-// is reported; both delete the manifest and the chunks that are left.
+// is reported; both delete the chunks that are left and the manifest,
+// unless a newer Set has replaced it meanwhile (checked by CAS).
 const (
 	manifestMagic   = "tcMC"
 	manifestVersion = 1
@@ -129,11 +130,11 @@ func (s *Store) storeChunks(ctx context.Context, ik string, value []byte, exp in
 	return s.put(&memcache.Item{Key: ik, Value: m.marshal(), Flags: flagManifest, Expiration: exp})
 }
 
-// loadChunks reads the value described by the manifest raw stored at ik.
-func (s *Store) loadChunks(ctx context.Context, key, ik string, raw []byte) ([]byte, error) {
-	m, err := parseManifest(raw, s.maxValueSize)
+// loadChunks reads the value described by the manifest item mi.
+func (s *Store) loadChunks(ctx context.Context, key string, mi *memcache.Item) ([]byte, error) {
+	m, err := parseManifest(mi.Value, s.maxValueSize)
 	if err != nil {
-		s.discard(key, ik, nil, err)
+		s.discard(key, mi, nil, err)
 		return nil, nil
 	}
 	keys := s.chunkKeys(m)
@@ -149,7 +150,7 @@ func (s *Store) loadChunks(ctx context.Context, key, ik string, raw []byte) ([]b
 			return nil, fmt.Errorf("memcached: get chunks: %w", err)
 		}
 		if len(got) < len(batch) {
-			s.discard(key, ik, keys, nil) // evicted: a plain miss
+			s.discard(key, mi, keys, nil) // evicted: a plain miss
 			return nil, nil
 		}
 		for k, it := range got {
@@ -158,7 +159,7 @@ func (s *Store) loadChunks(ctx context.Context, key, ik string, raw []byte) ([]b
 	}
 	value, err := assemble(m, keys, items)
 	if err != nil {
-		s.discard(key, ik, keys, err)
+		s.discard(key, mi, keys, err)
 		return nil, nil
 	}
 	return value, nil
@@ -180,13 +181,18 @@ func assemble(m manifest, keys []string, items map[string]*memcache.Item) ([]byt
 	return value, nil
 }
 
-// discard deletes a damaged or incomplete entry (ik and any chunk keys,
-// best effort) and reports cause, when not nil, joined with any delete
-// error. A Set racing with it may lose its new value, which only costs a
-// later miss.
-func (s *Store) discard(key, ik string, chunks []string, cause error) {
+// discard removes a damaged or incomplete entry, the item it that Get read
+// and any chunk keys (best effort), and reports cause, when not nil, joined
+// with any delete error. it is removed only while it is unchanged (a CAS
+// that expires it at once): a Set that replaced it since keeps its value.
+// Chunk keys carry the entry's own generation id, so deleting them never
+// touches a newer entry.
+func (s *Store) discard(key string, it *memcache.Item, chunks []string, cause error) {
 	var errs []error
-	for _, k := range append([]string{ik}, chunks...) {
+	if err := s.expireIfUnchanged(it); err != nil {
+		errs = append(errs, err)
+	}
+	for _, k := range chunks {
 		if err := s.remove(k); err != nil {
 			errs = append(errs, err)
 		}
@@ -197,4 +203,18 @@ func (s *Store) discard(key, ik string, chunks []string, cause error) {
 		}
 		s.report(key, cause)
 	}
+}
+
+// expireIfUnchanged replaces it, as read by Get (with its CAS id), by an
+// empty item that has already expired (memcached reads a negative
+// expiration so), unless another write changed it meanwhile. An item that
+// is gone or was changed is not an error.
+func (s *Store) expireIfUnchanged(it *memcache.Item) error {
+	gone := &memcache.Item{Key: it.Key, Flags: it.Flags, Expiration: -1, CasID: it.CasID}
+	err := s.retry(func() error { return s.client.CompareAndSwap(gone) })
+	switch {
+	case err == nil, errors.Is(err, memcache.ErrCASConflict), errors.Is(err, memcache.ErrNotStored), errors.Is(err, memcache.ErrCacheMiss):
+		return nil
+	}
+	return err
 }

@@ -135,9 +135,9 @@ func (s *Store) load(ctx context.Context, key, ik string) ([]byte, error) {
 	case flagValue:
 		return it.Value, nil
 	case flagManifest:
-		return s.loadChunks(ctx, key, ik, it.Value)
+		return s.loadChunks(ctx, key, it)
 	}
-	s.discard(key, ik, nil, fmt.Errorf("memcached: %w: unknown item flags %#x", tiercache.ErrCorrupt, it.Flags))
+	s.discard(key, it, nil, fmt.Errorf("memcached: %w: unknown item flags %#x", tiercache.ErrCorrupt, it.Flags))
 	return nil, nil
 }
 

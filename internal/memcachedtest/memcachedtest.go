@@ -175,8 +175,11 @@ func (s *Server) start() error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", s.bin, err)
 	}
+	// exited yields the exit once and is closed after it, so that a second
+	// receive (waitReady saw the exit, then start or Kill waits) returns
+	// at once instead of blocking forever.
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() { exited <- cmd.Wait(); close(exited) }()
 	if err := waitReady(s.Addr, exited); err != nil {
 		_ = cmd.Process.Kill()
 		<-exited
