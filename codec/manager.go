@@ -104,12 +104,19 @@ func (m *Manager) Get(ctx context.Context, key string) (*tiercache.Response, *ti
 	return resp, pol, nil
 }
 
-// dropCorrupt deletes an undecodable entry, counts it and reports it. A Put
-// racing with it may lose its new value, which only costs a later miss.
+// dropCorrupt counts and reports an undecodable entry and deletes it when
+// it is damaged. An entry that is merely unreadable here, in a newer format
+// version (ErrVersion) or over this codec's MaxSize (ErrTooLarge), is kept
+// for the readers that understand it, as during a rolling upgrade. A Put
+// racing with the delete may lose its new value, which only costs a later
+// miss.
 func (m *Manager) dropCorrupt(ctx context.Context, key string, err error) {
 	m.corrupt.Add(1)
-	if derr := m.store.Delete(ctx, key); derr != nil {
-		err = errors.Join(err, fmt.Errorf("codec: delete corrupt entry: %w", derr))
+	damaged := !errors.Is(err, tiercache.ErrVersion) && !errors.Is(err, tiercache.ErrTooLarge)
+	if damaged {
+		if derr := m.store.Delete(ctx, key); derr != nil {
+			err = errors.Join(err, fmt.Errorf("codec: delete corrupt entry: %w", derr))
+		}
 	}
 	if m.onError != nil {
 		m.onError(key, err)
@@ -153,7 +160,7 @@ func (m *Manager) Delete(ctx context.Context, key string) error {
 
 // Stats is a snapshot of a Manager's counters.
 type Stats struct {
-	Corrupt uint64 // entries that failed to decode and were removed
+	Corrupt uint64 // entries that failed to decode (damaged ones are removed)
 	Expired uint64 // entries found with no retention left, returned as misses
 }
 

@@ -185,3 +185,34 @@ func TestNewManagerDefaults(t *testing.T) {
 	}()
 	NewManager(nil)
 }
+
+// An entry this reader cannot read but that is not damaged (a newer format
+// version, or over this reader's MaxSize) is a miss that is reported but
+// kept for the readers that understand it.
+func TestManagerKeepsUnreadableEntries(t *testing.T) {
+	cases := []struct {
+		name   string
+		reader Codec
+		damage func([]byte)
+		want   error
+	}{
+		{"newer version", Binary{}, func(b []byte) { b[3] = BinaryVersion + 1 }, tiercache.ErrVersion},
+		{"over this reader's MaxSize", Binary{MaxSize: 64}, func([]byte) {}, tiercache.ErrTooLarge},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newMemStore()
+			managertest.MustPut(t, NewManager(s), "k", managertest.Response("k", 100), tiercache.NewTTLPolicy(time.Hour))
+			c.damage(s.m["k"])
+			var hookErr error
+			m := NewManager(s, WithCodec(c.reader), WithOnError(func(_ string, err error) { hookErr = err }))
+			managertest.MustGet(t, m, "k", nil)
+			if !errors.Is(hookErr, c.want) {
+				t.Fatalf("hook error %v, want %v", hookErr, c.want)
+			}
+			if !s.has("k") {
+				t.Fatal("an undamaged entry was deleted")
+			}
+		})
+	}
+}
