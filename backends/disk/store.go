@@ -36,7 +36,7 @@ type Store struct {
 	bufs       sync.Pool // *[]byte encode buffers
 	createTemp func(dir, pattern string) (tempFile, error)
 	fsyncDir   func(dir string) error // syncDir; a seam for tests
-	release    func() error // unregisters and unlocks dir
+	release    func() error           // unregisters and unlocks dir
 
 	life      sync.RWMutex // read-held by every call; Close write-locks it
 	closed    bool
