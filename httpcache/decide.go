@@ -46,21 +46,31 @@ func (c *call) decide(e *entry) (action, string) {
 	if c.dirs.HasMaxStale && stale <= c.dirs.MaxStale {
 		return actStale, ""
 	}
-	if stale < pol.StaleWhileRevalidate() && !c.dirs.HasMinFresh {
+	// A request max-age (without max-stale) or min-fresh asks for a fresh
+	// response (RFC 9111 §5.2.1.1, §5.2.1.3): no stale-while-revalidate.
+	if stale < pol.StaleWhileRevalidate() && !c.dirs.HasMinFresh && !c.dirs.HasMaxAge {
 		return actStaleRevalidate, ""
 	}
 	return actValidate, fwdStale
 }
 
-// staleIfError reports whether e may be served because the origin failed
-// (RFC 5861 stale-if-error): never for must-revalidate or no-cache responses
-// or when the request asked for no-cache.
+// staleIfError reports whether e may be served because the origin failed:
+// within the response's stale-if-error window (RFC 5861 §4) or the
+// request's (RFC 5861 §4 allows it in requests too, for that request). Never
+// for must-revalidate or no-cache responses (RFC 9111 §4.2.4) or when the
+// request asked for no-cache. A request window cannot bring back what a tier
+// no longer keeps: retention follows the response's KeepFor.
 func (c *call) staleIfError(e *entry, now time.Time) bool {
 	pol := e.pol
-	if pol.MustRevalidate() || pol.NoCache() || c.dirs.NoCache || pol.StaleIfError() <= 0 {
+	if pol.MustRevalidate() || pol.NoCache() || c.dirs.NoCache {
 		return false
 	}
-	return -pol.TTL(now) < pol.StaleIfError()
+	stale := -pol.TTL(now)
+	if sie := pol.StaleIfError(); sie > 0 && stale < sie {
+		return true
+	}
+	d, ok := requestStaleIfError(c.req.Header)
+	return ok && stale <= d
 }
 
 // isServerError reports a status that allows stale-if-error (RFC 5861 §4).

@@ -10,12 +10,16 @@
 // is fresh and selected by the request (RFC 9111 §4), with an Age header;
 // a HEAD reuses the stored GET. Stale responses (and no-cache ones) are
 // revalidated with If-None-Match / If-Modified-Since: a 304 updates the
-// stored header and freshness (§4.3.4), a full response replaces the entry.
+// stored header and freshness of every stored variant it selects (§4.3.4),
+// a full response replaces the entry, and a 200 to a HEAD request updates
+// or invalidates the stored GET response (§4.3.5).
 // Request directives max-age, max-stale, min-fresh, no-cache (and Pragma:
 // no-cache), no-store and only-if-cached (504 on a miss) are honoured, as
 // are the response's stale-while-revalidate (served stale, revalidated in
 // the background, one revalidation per key at a time) and stale-if-error
-// (served stale on a 5xx or a network error); must-revalidate and, in a
+// (served stale on a 5xx or a network error; a request's stale-if-error
+// too); must-understand stores only understood status codes and then
+// ignores no-store (§5.2.2.3); must-revalidate and, in a
 // shared cache, proxy-revalidate and s-maxage never let a stale response
 // through. A non-error response to an unsafe method invalidates the target
 // URI and the same-origin Location and Content-Location.

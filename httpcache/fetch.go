@@ -29,9 +29,18 @@ func callDone(done func()) {
 // handleFull labels a response from the origin and arranges for it to be
 // stored once its body has been read completely (RFC 9111 §3), or
 // immediately when it has no body. A response that may not be stored
-// replaces nothing, but a stale entry it supersedes is deleted.
+// replaces nothing, but a stale entry it supersedes is deleted. A 200 to a
+// HEAD request updates or invalidates old instead (RFC 9111 §4.3.5).
 func (c *call) handleFull(resp *http.Response, reqTime time.Time, st status, old *entry, done func()) *http.Response {
 	respTime := c.t.opts.now()
+	if c.head && old != nil && resp.StatusCode == http.StatusOK {
+		if c.headUpdate(old, resp, reqTime, respTime) {
+			st = st.withStored()
+		}
+		callDone(done)
+		c.t.setStatus(resp.Header, c.withDetail(st))
+		return resp
+	}
 	pol := c.policy(resp, reqTime, respTime)
 	if st.fwdStatus == 0 && st.fwd == fwdStale {
 		st.fwdStatus = resp.StatusCode

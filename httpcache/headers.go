@@ -16,7 +16,7 @@ import (
 var unstoredFields = []string{
 	"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
 	"Proxy-Authenticate", "Proxy-Authentication-Info", "Proxy-Authorization",
-	"Cache-Status", indexField,
+	"Cache-Status", indexField, variantsField,
 }
 
 // storedHeader returns the header to store for a response received at

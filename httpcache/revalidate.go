@@ -9,14 +9,16 @@ import (
 
 // revalidate validates the stored response e with the origin (RFC 9111
 // §4.3): a conditional request when e has validators, else the request as
-// is. A 304 freshens e (§4.3.4); a full response replaces it (§4.3.3); a
+// is. A 304 freshens e and every other stored variant it selects
+// (§4.3.4); a full response replaces it (§4.3.3); a HEAD request's 200
+// updates or invalidates e (§4.3.5); a
 // server error or a network failure serves e within its stale-if-error
 // window, and a network failure on a must-revalidate response gives 504
 // (§5.2.2.2).
 func (c *call) revalidate(e *entry, fwd string) (*http.Response, error) {
 	st := status{fwd: fwd}
 	if c.head {
-		return c.fetch(st, nil, nil)
+		return c.fetch(st, e, nil) // §4.3.5: a 200 updates or invalidates e
 	}
 	creq := conditionalRequest(c.req, e.resp.Header)
 	out := c.req
@@ -42,7 +44,13 @@ func (c *call) revalidate(e *entry, fwd string) (*http.Response, error) {
 	}
 	if resp.StatusCode == http.StatusNotModified && creq != nil {
 		drain(resp.Body)
-		if !validatorsMatch(e.resp.Header, resp.Header) {
+		targets, selected := c.selectForUpdate(e, resp.Header, now)
+		for _, o := range targets {
+			if o != e {
+				c.freshenVariant(o, resp.Header, reqTime, now)
+			}
+		}
+		if !selected { // the 304 does not update e: get it in full
 			return c.fetch(st, e, nil)
 		}
 		fresh := c.freshen(e, resp.Header, reqTime, now)

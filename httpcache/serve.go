@@ -2,7 +2,6 @@ package httpcache
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"time"
 
@@ -22,12 +21,11 @@ type entry struct {
 // the stored bytes in place (no copy). A request whose If-None-Match or
 // If-Modified-Since matches gets a 304 (RFC 9111 §4.3.2).
 func (c *call) serve(e *entry, st status, now time.Time) *http.Response {
-	h := e.resp.Header.Clone()
-	if h == nil {
-		h = http.Header{}
+	var cs string
+	if c.t.opts.cacheStatus {
+		cs = c.t.formatStatus(c.withDetail(st).withTTL(e.pol.TTL(now)))
 	}
-	h["Age"] = []string{ageValue(e.pol.Age(now))}
-	c.t.setStatus(h, c.withDetail(st).withTTL(e.pol.TTL(now)))
+	h := responseHeader(e.resp.Header, ageValue(e.pol.Age(now)), cs)
 	resp := &http.Response{
 		Status:        statusLine(e.resp.Status),
 		StatusCode:    e.resp.Status,
@@ -47,12 +45,62 @@ func (c *call) serve(e *entry, st status, now time.Time) *http.Response {
 	case c.head || len(e.resp.Body) == 0:
 		resp.Body = http.NoBody
 	default:
-		resp.Body = io.NopCloser(bytes.NewReader(e.resp.Body))
+		b := &storedBody{}
+		b.Reset(e.resp.Body)
+		resp.Body = b
 	}
 	if c.t.opts.onCached != nil {
 		c.t.opts.onCached(c.req, resp)
 	}
 	return resp
+}
+
+// storedBody reads a stored body in place; Close does nothing.
+type storedBody struct{ bytes.Reader }
+
+func (*storedBody) Close() error { return nil }
+
+// responseHeader returns the header of a response served from the cache: a
+// copy of the stored header src with Age set to age and, unless cs is
+// empty, the Cache-Status member cs appended. The map and every value slice
+// come from two allocations (http.Header.Clone's, plus room for Age and
+// Cache-Status); the value strings are shared, as immutable strings are.
+func responseHeader(src http.Header, age, cs string) http.Header {
+	nv := 2
+	for _, vs := range src {
+		nv += len(vs)
+	}
+	all := make([]string, 0, nv)
+	h := make(http.Header, len(src)+2)
+	for k, vs := range src {
+		switch {
+		case k == "Age" || k == "Cache-Status":
+			continue
+		case vs == nil:
+			h[k] = nil
+			continue
+		}
+		all = appendValues(h, all, k, vs...)
+	}
+	all = appendValues(h, all, "Age", age)
+	if up := src["Cache-Status"]; len(up) > 0 || cs != "" {
+		n := len(all)
+		all = append(append(all, up...), cs)
+		if cs == "" {
+			all = all[:len(all)-1]
+		}
+		h["Cache-Status"] = all[n:len(all):len(all)]
+	}
+	return h
+}
+
+// appendValues appends vs to all and sets h[k] to them (capacity clipped,
+// so that an append to h[k] never writes into the next field's values).
+func appendValues(h http.Header, all []string, k string, vs ...string) []string {
+	n := len(all)
+	all = append(all, vs...)
+	h[k] = all[n:len(all):len(all)]
+	return all
 }
 
 // withDetail adds the call's detail (e.g. a cache error) to st when st has

@@ -41,6 +41,12 @@ func (t *Transport) setStatus(h http.Header, st status) {
 	if !t.opts.cacheStatus || h == nil {
 		return
 	}
+	h["Cache-Status"] = append(h["Cache-Status"], t.formatStatus(st))
+}
+
+// formatStatus returns the Transport's Cache-Status member for st. It
+// allocates the returned string only.
+func (t *Transport) formatStatus(st status) string {
 	var buf [96]byte
 	b := buf[:0]
 	b = appendToken(b, t.opts.name)
@@ -69,7 +75,7 @@ func (t *Transport) setStatus(h http.Header, st status) {
 		b = append(b, "; detail="...)
 		b = appendToken(b, st.detail)
 	}
-	h["Cache-Status"] = append(h["Cache-Status"], string(b))
+	return string(b)
 }
 
 // appendToken appends s as an sf-token when it is one, else as an sf-string.

@@ -21,11 +21,15 @@ import (
 //	Status 200, no body
 //	Tiercache-Variant-Index: <nonce>      (16 hex digits, random)
 //	Vary: <field names, canonical, sorted, ", "-separated>
+//	Tiercache-Variants: <hash> <hash> ... (the variants written through
+//	    this index, oldest first, at most maxListedVariants)
 //
 // The variant key is
 //
-//	<primary key> " vary=" <nonce> "-" <16 hex digits of FNV-1a 64 over
-//	    name "\x00" normalised value "\x00" for each Vary field>
+//	<primary key> " vary=" <nonce> "-" <hash>
+//
+// where <hash> is 16 hex digits of FNV-1a 64 over name "\x00" normalised
+// value "\x00" for each Vary field.
 //
 // A lookup reads the primary key; on an index it computes the variant key
 // from the request's header values and reads it, then checks
@@ -35,7 +39,18 @@ import (
 // the next index gets a new nonce, so older variants can never be selected
 // again and expire on their own. The index is kept as long as the longest
 // retention of the variants written through it.
-const indexField = "Tiercache-Variant-Index"
+//
+// The list of hashes lets a 304 update every stored variant it selects
+// (RFC 9111 §4.3.4, see update.go). It is best effort: two writers that add
+// different variants at the same moment may each rewrite the index, and
+// the variant the loser added is then missing from the list (it is still
+// found by lookups, and revalidates on its own). An index written before the
+// list existed lists nothing until a new variant is stored.
+const (
+	indexField        = "Tiercache-Variant-Index"
+	variantsField     = "Tiercache-Variants"
+	maxListedVariants = 64
+)
 
 // DefaultKey is the default KeyFunc: the method and the URL without its
 // fragment, e.g. "GET https://example.com/a?b=c".
@@ -60,7 +75,8 @@ func (t *Transport) primaryKey(req *http.Request) string {
 }
 
 // lookup returns the stored response selected for the request, or nil and
-// the Cache-Status fwd reason of the miss. A failing Get is a miss.
+// the Cache-Status fwd reason of the miss. A failing Get is a miss. The
+// entry is c.found: a later lookup on c overwrites it.
 func (c *call) lookup() (*entry, string) {
 	resp, pol, err := c.t.m.Get(c.req.Context(), c.key)
 	if err != nil {
@@ -83,7 +99,8 @@ func (c *call) lookup() (*entry, string) {
 	if resp == nil || pol == nil || !pol.VaryMatches(c.req.Header) || len(resp.Header[indexField]) > 0 {
 		return nil, fwdVaryMiss
 	}
-	return &entry{key: key, resp: resp, pol: pol}, ""
+	c.found = entry{key: key, resp: resp, pol: pol}
+	return &c.found, ""
 }
 
 // store writes resp under the request's key, through a variant index when
@@ -94,20 +111,27 @@ func (c *call) store(resp *tiercache.Response, pol *tiercache.Policy, now time.T
 		c.put(c.key, resp, pol)
 		return
 	}
+	c.storeVariant(names, variantHash(names, c.req.Header), resp, pol, now)
+}
+
+// storeVariant writes resp as the variant hash of the Vary fields names,
+// listing it in the index and keeping the index at least as long as resp.
+func (c *call) storeVariant(names []string, hash string, resp *tiercache.Response, pol *tiercache.Policy, now time.Time) {
 	keep := pol.KeepFor(now)
 	if keep <= 0 {
 		return
 	}
-	nonce, ok := c.indexNonce(names, keep, now)
+	nonce, ok := c.indexNonce(names, hash, keep, now)
 	if !ok {
 		return
 	}
-	c.put(variantKey(c.key, nonce, names, c.req.Header), resp, pol)
+	c.put(variantKeyOf(c.key, nonce, hash), resp, pol)
 }
 
 // indexNonce returns the nonce of the variant index for names, writing a
-// new index or extending the old one's retention to keep when needed.
-func (c *call) indexNonce(names []string, keep time.Duration, now time.Time) (string, bool) {
+// new index, or rewriting the old one to list hash or to extend its
+// retention to keep, when needed.
+func (c *call) indexNonce(names []string, hash string, keep time.Duration, now time.Time) (string, bool) {
 	joined := strings.Join(names, ", ")
 	old, opol, err := c.t.m.Get(c.ctx(), c.key)
 	if err != nil {
@@ -115,22 +139,38 @@ func (c *call) indexNonce(names []string, keep time.Duration, now time.Time) (st
 		return "", false
 	}
 	var nonce string
+	var listed []string
 	if old != nil && len(old.Header[indexField]) == 1 && old.Header.Get("Vary") == joined {
 		nonce = old.Header[indexField][0]
-		if opol != nil && opol.TTL(now) >= keep {
+		listed = listedVariants(old.Header)
+		if opol != nil && opol.TTL(now) >= keep && slices.Contains(listed, hash) {
 			return nonce, true
+		}
+		if opol != nil {
+			keep = max(keep, opol.TTL(now))
 		}
 	}
 	if nonce == "" {
 		nonce = strconv.FormatUint(rand.Uint64()|1<<63, 16)
 	}
+	if !slices.Contains(listed, hash) {
+		listed = append(listed, hash)
+		if n := len(listed) - maxListedVariants; n > 0 {
+			listed = listed[n:]
+		}
+	}
 	idx := &tiercache.Response{
 		Status: http.StatusOK,
-		Header: http.Header{indexField: {nonce}, "Vary": {joined}},
+		Header: http.Header{indexField: {nonce}, "Vary": {joined}, variantsField: {strings.Join(listed, " ")}},
 		URL:    c.req.URL.String(),
 	}
 	ipol := tiercache.NewTTLPolicy(keep, tiercache.WithNow(now), tiercache.WithMaxTTL(keep))
 	return nonce, c.put(c.key, idx, ipol)
+}
+
+// listedVariants returns the variant hashes an index lists.
+func listedVariants(h http.Header) []string {
+	return strings.Fields(h.Get(variantsField))
 }
 
 func (c *call) put(key string, resp *tiercache.Response, pol *tiercache.Policy) bool {
@@ -159,6 +199,16 @@ func varyNames(h http.Header) []string {
 // variantKey derives the key of the variant selected by the request header
 // reqHeader for the Vary fields names.
 func variantKey(primary, nonce string, names []string, reqHeader http.Header) string {
+	return variantKeyOf(primary, nonce, variantHash(names, reqHeader))
+}
+
+func variantKeyOf(primary, nonce, hash string) string {
+	return primary + " vary=" + nonce + "-" + hash
+}
+
+// variantHash hashes the normalised values of the Vary fields names in
+// reqHeader.
+func variantHash(names []string, reqHeader http.Header) string {
 	h := fnv.New64a()
 	for _, n := range names {
 		h.Write([]byte(n))
@@ -167,5 +217,5 @@ func variantKey(primary, nonce string, names []string, reqHeader http.Header) st
 		h.Write([]byte{0})
 	}
 	var sum [8]byte
-	return primary + " vary=" + nonce + "-" + hex.EncodeToString(h.Sum(sum[:0]))
+	return hex.EncodeToString(h.Sum(sum[:0]))
 }

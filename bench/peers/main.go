@@ -8,6 +8,11 @@
 // peers. Object caches store the shared *Response and *Policy; byte caches
 // (bigcache, httpcache) store the codec.Binary encoding, so their rows
 // include an encode per Put and a decode per hit, as a tier of theirs would.
+//
+// With -transport it compares caching http.RoundTrippers instead: a fresh
+// hit through tiercache's httpcache.Transport over the lru backend and
+// through gregjones/httpcache.Transport over its MemoryCache, against the
+// same local origin (the figures of BenchmarkTransportHit, side by side).
 package main
 
 import (
@@ -59,6 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	list := fs.String("peers", strings.Join(names, ","), "comma-separated peers to run")
 	jsonPath := fs.String("json", "", "write the rows as JSON to `file`")
+	transport := fs.Bool("transport", false, "compare caching http.RoundTrippers instead (tiercache httpcache vs gregjones/httpcache, fresh hit)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -68,6 +74,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := c.Validate(); err != nil || *bytes <= 0 || *conc <= 0 {
 		fmt.Fprintf(stderr, "peers: invalid flags: %v\n", errors.Join(err, errors.New("-bytes and -concurrency must be positive")))
 		return 2
+	}
+	if *transport {
+		return runTransport(stdout)
 	}
 	var chosen []peer
 	for _, n := range strings.Split(*list, ",") {
