@@ -33,7 +33,8 @@ import (
 //
 // A read of the lower tiers runs with the context of the Get that started
 // it; a Get that waits for another's read returns early when its own
-// context ends.
+// context ends, and reads again on its own when the other's context ended
+// before the read found a value.
 //
 // A Layered is safe for concurrent use. A Get that hits the front tier costs
 // the tier's Get plus a few nanoseconds of counting: no lock, no shared
@@ -65,6 +66,13 @@ type flightResult struct {
 	resp *Response
 	pol  *Policy
 	gen  uint64 // stripe generation recorded before the read (rule R1)
+	// fails are the tier errors met by the read. They are reported (counted
+	// and passed to the hook) after the flight has ended, by the Get that
+	// ran it, so that a hook may call back into the Layered for the key.
+	fails []tierFailure
+	// ctxDone: the context of the Get that ran the read had ended by the
+	// end of the read, so a miss or an error may be its cancellation.
+	ctxDone bool
 }
 
 // Operation names used in errors, hooks and stats.
@@ -190,19 +198,27 @@ func (l *Layered) getMissed(ctx context.Context, key string, frontErr error) (*R
 	s := l.guard.stripe(key)
 	gen := s.gen.Load() // rule F1
 	res, err, shared := l.flight.Do(ctx, key, func() (flightResult, error) {
-		return l.load(ctx, key, s)
+		res, err := l.load(ctx, key, s)
+		res.ctxDone = ctx.Err() != nil
+		return res, err
 	})
 	if shared {
 		l.stats.global.coalesced.Add(1)
-		if err == nil && res.gen != gen {
-			res, err = l.load(ctx, key, s)
+		stale := err == nil && res.gen != gen // rule F1
+		// The reader's context ended: its miss or error need not be ours.
+		cancelled := res.ctxDone && res.resp == nil && ctx.Err() == nil
+		if !stale && !cancelled {
+			return res.resp, res.pol, err
 		}
+		res, err = l.load(ctx, key, s)
 	}
+	_ = l.report(key, res.fails)
 	return res.resp, res.pol, err
 }
 
 // load re-checks the front tier, then reads the lower tiers top-down and
-// promotes the first hit (rules R1, P1).
+// promotes the first hit (rules R1, P1). It collects tier errors in the
+// result's fails instead of reporting them: it runs inside a flight.
 func (l *Layered) load(ctx context.Context, key string, s *stripe) (flightResult, error) {
 	res := flightResult{gen: s.gen.Load()}
 	// A flight that ended just before this one may have promoted the value.
@@ -217,14 +233,17 @@ func (l *Layered) load(ctx context.Context, key string, s *stripe) (flightResult
 	for i := 1; i < len(l.tiers); i++ {
 		resp, pol, err := l.lookup(ctx, i, key)
 		if err != nil {
-			if err := l.failed(i, opGet, key, err); l.strict {
-				return res, err
+			f := tierFailure{i, opGet, err}
+			res.fails = append(res.fails, f)
+			if l.strict {
+				return res, l.tierError(f)
 			}
 			continue
 		}
 		if resp != nil {
 			res.resp, res.pol = resp, pol
-			l.promote(ctx, promotion{key: key, resp: resp, pol: pol, from: i, gen: res.gen, stripe: s})
+			p := promotion{key: key, resp: resp, pol: pol, from: i, gen: res.gen, stripe: s}
+			res.fails = append(res.fails, l.promote(ctx, p)...)
 			return res, nil
 		}
 	}
@@ -296,14 +315,13 @@ func (l *Layered) Delete(ctx context.Context, key string) error {
 
 // Close stops the Layered: later calls fail with an error wrapping
 // ErrClosed. With asynchronous promotion it drains the queue and waits for
-// the worker to finish. It does not wait for calls in progress and does not
-// close the tiers. Close is idempotent and always returns nil.
+// the worker to finish, also when another Close is already doing so. It
+// does not wait for calls in progress and does not close the tiers. Close is
+// idempotent and always returns nil.
 func (l *Layered) Close() error {
-	if l.closed.Swap(true) {
-		return nil
-	}
+	l.closed.Store(true)
 	if l.async != nil {
-		l.async.close()
+		l.async.close() // idempotent; every caller waits for the worker
 	}
 	return nil
 }
@@ -364,7 +382,12 @@ func (l *Layered) failed(tier int, op, key string, err error) error {
 	if l.hook != nil {
 		l.hook(tier, op, key, err)
 	}
-	return &TierError{Tier: tier, Name: l.names[tier], Op: op, Err: err}
+	return l.tierError(tierFailure{tier, op, err})
+}
+
+// tierError returns f as a *TierError, without counting or reporting it.
+func (l *Layered) tierError(f tierFailure) error {
+	return &TierError{Tier: f.tier, Name: l.names[f.tier], Op: f.op, Err: f.err}
 }
 
 // report passes each failure to failed and joins the results (nil if none).

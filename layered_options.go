@@ -11,10 +11,13 @@ const (
 )
 
 // ErrorHook receives every error of a tier of a Layered: tier is the index
-// in the tiers given to NewLayered (0 is the front), op is "get", "put",
-// "delete" or "promote". It runs on the goroutine of the call (or of the
-// promotion worker), never under a Layered lock; it must be safe for
-// concurrent use and should return quickly.
+// among the non-nil tiers given to NewLayered (0 is the front), as in
+// TierError and LayeredStats; op is "get", "put", "delete" or "promote". It
+// runs on the goroutine of the call (or of the promotion worker), never
+// under a Layered lock nor inside a read shared with other Gets, so it may
+// call the Layered's Get, Put and Delete. It must not call Close: with
+// WithAsyncPromotion, Close waits for the worker that runs the hook. It must
+// be safe for concurrent use and should return quickly.
 type ErrorHook func(tier int, op string, key string, err error)
 
 type layeredConfig struct {
@@ -37,8 +40,10 @@ func WithAsyncPromotion(queueSize int) LayeredOption {
 	}
 }
 
-// WithTierNames names the tiers, by index, in errors and stats (for example
-// "lru", "memcached"). Missing names are empty; extra names are ignored.
+// WithTierNames names the tiers in errors and stats (for example "lru",
+// "memcached"): names[i] names tiers[i] of the slice given to NewLayered,
+// nil entries included, so the names stay with their tiers when nil entries
+// are left out. Missing names are empty; extra names are ignored.
 func WithTierNames(names ...string) LayeredOption {
 	return func(c *layeredConfig) { c.names = append([]string(nil), names...) }
 }

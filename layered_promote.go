@@ -19,25 +19,27 @@ type promotion struct {
 }
 
 // promote writes p now or queues it. A value without a policy cannot be
-// stored and is not promoted.
-func (l *Layered) promote(ctx context.Context, p promotion) {
+// stored and is not promoted. It returns the tier errors of a synchronous
+// promotion, for the caller to report.
+func (l *Layered) promote(ctx context.Context, p promotion) []tierFailure {
 	if p.pol == nil || p.from == 0 {
-		return
+		return nil
 	}
 	if l.async == nil {
-		l.promoteNow(ctx, p)
-		return
+		return l.promoteNow(ctx, p)
 	}
 	// The caller's cancellation must not cancel a write done after it returned.
 	p.ctx = context.WithoutCancel(ctx)
 	if !l.async.enqueue(p) {
 		l.stats.at(rand.Uint64(), p.from).dropped.Add(1)
 	}
+	return nil
 }
 
 // promoteNow writes p into the tiers above p.from, bottom-up, unless the
-// stripe is busy or p is stale; tier errors are reported after the unlock.
-func (l *Layered) promoteNow(ctx context.Context, p promotion) {
+// stripe is busy or p is stale. It returns the tier errors, which the caller
+// reports outside the stripe lock and outside any flight.
+func (l *Layered) promoteNow(ctx context.Context, p promotion) []tierFailure {
 	var errs []tierFailure
 	ok := p.stripe.tryPromote(p.gen, func() {
 		for i := p.from - 1; i >= 0; i-- {
@@ -51,9 +53,7 @@ func (l *Layered) promoteNow(ctx context.Context, p promotion) {
 	if !ok {
 		l.stats.at(rand.Uint64(), p.from).skipped.Add(1)
 	}
-	for _, f := range errs {
-		_ = l.failed(f.tier, f.op, p.key, f.err)
-	}
+	return errs
 }
 
 // promoter is the bounded queue and the one worker of asynchronous promotion.
@@ -73,7 +73,7 @@ func newPromoter(l *Layered, size int) *promoter {
 func (p *promoter) run(l *Layered) {
 	defer close(p.done)
 	for pr := range p.queue {
-		l.promoteNow(pr.ctx, pr)
+		_ = l.report(pr.key, l.promoteNow(pr.ctx, pr))
 	}
 }
 

@@ -54,7 +54,9 @@ func WithMaxAbandoned(n int) TimeoutOption {
 // like any write that timed out over a network.
 //
 // Cost per call: one goroutine, one channel and one context timer (a few
-// hundred nanoseconds and a few allocations); writes also take a mutex. Use
+// hundred nanoseconds and a few allocations); writes also take a mutex. A
+// panic of m is raised again in the caller's goroutine, as without Timeout;
+// a call given up on that panics later still crashes the program. Use
 // it on remote tiers, not on an in-process front. Safe for concurrent use
 // when m is.
 func Timeout(m tiercache.Manager, d time.Duration, opts ...TimeoutOption) tiercache.Manager {
@@ -82,6 +84,28 @@ type result struct {
 	resp *tiercache.Response
 	pol  *tiercache.Policy
 	err  error
+
+	panicked bool // the call panicked with value pv
+	pv       any
+}
+
+// guarded runs fn and turns a panic into a result, so that run can raise it
+// again in the caller's goroutine.
+func guarded(ctx context.Context, fn func(context.Context) result) (r result) {
+	defer func() {
+		if v := recover(); v != nil {
+			r = result{panicked: true, pv: v}
+		}
+	}()
+	return fn(ctx)
+}
+
+// answer returns r, or raises the panic of the call again in the caller.
+func (r result) answer() result {
+	if r.panicked {
+		panic(r.pv)
+	}
+	return r
 }
 
 // States of one call, decided by a compare-and-swap between the caller and
@@ -97,7 +121,7 @@ const (
 func (t *timeoutManager) Get(ctx context.Context, key string) (*tiercache.Response, *tiercache.Policy, error) {
 	r := t.run(ctx, "get", key, false, func(ctx context.Context) result {
 		resp, pol, err := t.m.Get(ctx, key)
-		return result{resp, pol, err}
+		return result{resp: resp, pol: pol, err: err}
 	})
 	return r.resp, r.pol, r.err
 }
@@ -142,18 +166,21 @@ func (t *timeoutManager) run(ctx context.Context, op, key string, write bool, fn
 		if prev != nil {
 			<-prev // an earlier write of key was abandoned: keep the order
 		}
-		r := fn(ctx)
+		r := guarded(ctx, fn)
 		if done != nil {
 			close(done)
 		}
 		answer <- r
 		if !state.CompareAndSwap(callRunning, callAnswered) {
 			t.release(key, done) // the caller gave up on this call
+			if r.panicked {
+				panic(r.pv) // nobody is left to raise it in
+			}
 		}
 	}()
 	select {
 	case r := <-answer:
-		return r
+		return r.answer()
 	case <-ctx.Done():
 	}
 	t.abandon(key, done)
@@ -161,7 +188,7 @@ func (t *timeoutManager) run(ctx context.Context, op, key string, write bool, fn
 		return result{err: fmt.Errorf("tier: timeout: %s %q: no answer (limit %v): %w", op, key, t.d, ctx.Err())}
 	}
 	t.release(key, done) // it answered while we were giving up: use the answer
-	return <-answer
+	return (<-answer).answer()
 }
 
 // tail returns the done channel of the latest abandoned write of key, or nil.

@@ -55,6 +55,8 @@ func WithFlushTimeout(d time.Duration) WriteBackOption {
 // WithErrorHook sets a function called with the key and the error of each
 // background write that fails. It runs on a worker goroutine, outside any
 // lock, and must be safe for concurrent use; a slow hook delays the queue.
+// It must not call Close (which waits for the worker running the hook) nor
+// wait in Flush (the failed key stays pending until the hook returns).
 // The default (and nil) only counts the error in WriteBackStats.
 func WithErrorHook(fn func(key string, err error)) WriteBackOption {
 	return func(c *writeBackConfig) { c.onError = fn }
