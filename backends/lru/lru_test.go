@@ -129,7 +129,7 @@ func TestDefaultShards(t *testing.T) {
 		want    int
 	}{
 		{DefaultMaxEntries, DefaultMaxBytes, 1, 1},
-		{DefaultMaxEntries, DefaultMaxBytes, 2, 2},
+		{DefaultMaxEntries, DefaultMaxBytes, 2, 1}, // see maxDefaultShards
 		{DefaultMaxEntries, DefaultMaxBytes, 3, 4},
 		{DefaultMaxEntries, DefaultMaxBytes, 16, 16},
 		{DefaultMaxEntries, DefaultMaxBytes, 1000, maxDefaultShards},
