@@ -24,8 +24,12 @@ type prefix struct {
 	p string
 }
 
-// Get returns what the wrapped Manager holds under the prefixed key.
+// Get returns what the wrapped Manager holds under the prefixed key. The
+// empty key is a miss: it must not read the bare prefix, another user's key.
 func (x prefix) Get(ctx context.Context, key string) (*tiercache.Response, *tiercache.Policy, error) {
+	if key == "" {
+		return nil, nil, nil
+	}
 	return x.m.Get(ctx, x.p+key)
 }
 
@@ -37,7 +41,11 @@ func (x prefix) Put(ctx context.Context, key string, resp *tiercache.Response, p
 	return x.m.Put(ctx, x.p+key, resp, pol)
 }
 
-// Delete removes the prefixed key.
+// Delete removes the prefixed key. Deleting the empty key does nothing (it
+// cannot have been stored).
 func (x prefix) Delete(ctx context.Context, key string) error {
+	if key == "" {
+		return nil
+	}
 	return x.m.Delete(ctx, x.p+key)
 }

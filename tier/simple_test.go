@@ -64,6 +64,15 @@ func TestPrefixKeys(t *testing.T) {
 	if _, err := tier.Prefix(newFake(), "p/").Put(context.Background(), "", resp("a"), fresh()); !errors.Is(err, tiercache.ErrInvalid) {
 		t.Fatalf("Put with an empty key under a prefix: error = %v, want ErrInvalid", err)
 	}
+	// The empty key never reaches the bare prefix, which is another user's key.
+	f := newFake()
+	managertest.MustPut(t, f, "p/", resp("other"), fresh())
+	p := tier.Prefix(f, "p/")
+	managertest.MustGet(t, p, "", nil)
+	if err := p.Delete(context.Background(), ""); err != nil {
+		t.Fatalf("Delete of the empty key: %v", err)
+	}
+	managertest.MustGet(t, f, "p/", resp("other"))
 }
 
 func TestAdmit(t *testing.T) {
