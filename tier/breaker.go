@@ -92,6 +92,9 @@ type BreakerManager struct {
 	now       func() time.Time
 	state     atomic.Int32 // BreakerState
 	failures  atomic.Int64 // consecutive failures while closed
+	// epoch counts state changes; a call allowed while closed counts its
+	// failure only if the circuit has not changed state since it started.
+	epoch atomic.Uint64
 
 	mu       sync.Mutex // guards the transitions out of closed and the fields below
 	openedAt time.Time  // when the circuit opened or the current trial began
@@ -110,7 +113,8 @@ var _ tiercache.Manager = (*BreakerManager)(nil)
 // A failure is any error except those wrapping tiercache.ErrInvalid (the
 // caller's fault) or context.Canceled (the caller gave up); a miss is a
 // success. Under concurrency "consecutive" is approximate: a success resets
-// the count.
+// the count. A call that started before the circuit last opened or closed
+// does not count when it fails late.
 //
 // While closed, a call costs two atomic loads beyond the call of m (a
 // failure also an atomic add); the mutex is taken only to change state and
@@ -129,12 +133,12 @@ func (b *BreakerManager) State() BreakerState { return BreakerState(b.state.Load
 // Get returns what the wrapped Manager holds under key, or an error wrapping
 // ErrOpen while the circuit is open.
 func (b *BreakerManager) Get(ctx context.Context, key string) (*tiercache.Response, *tiercache.Policy, error) {
-	ticket, err := b.allow("get", key)
+	ticket, epoch, err := b.allow("get", key)
 	if err != nil {
 		return nil, nil, err
 	}
 	resp, pol, err := b.m.Get(ctx, key)
-	b.record(ticket, err)
+	b.record(ticket, epoch, err)
 	return resp, pol, err
 }
 
@@ -144,53 +148,58 @@ func (b *BreakerManager) Put(ctx context.Context, key string, resp *tiercache.Re
 	if err := tiercache.CheckPut(key, resp, pol); err != nil {
 		return nil, err
 	}
-	ticket, err := b.allow("put", key)
+	ticket, epoch, err := b.allow("put", key)
 	if err != nil {
 		return nil, err
 	}
 	got, err := b.m.Put(ctx, key, resp, pol)
-	b.record(ticket, err)
+	b.record(ticket, epoch, err)
 	return got, err
 }
 
 // Delete removes key, or returns an error wrapping ErrOpen while the circuit
 // is open.
 func (b *BreakerManager) Delete(ctx context.Context, key string) error {
-	ticket, err := b.allow("delete", key)
+	ticket, epoch, err := b.allow("delete", key)
 	if err != nil {
 		return err
 	}
 	err = b.m.Delete(ctx, key)
-	b.record(ticket, err)
+	b.record(ticket, epoch, err)
 	return err
 }
 
 // allow decides whether a call may proceed. A non-zero ticket marks the
-// trial call of a half-open circuit.
-func (b *BreakerManager) allow(op, key string) (ticket uint64, err error) {
+// trial call of a half-open circuit; epoch is the state epoch the call
+// started in.
+func (b *BreakerManager) allow(op, key string) (ticket, epoch uint64, err error) {
+	epoch = b.epoch.Load()
 	if b.State() == BreakerClosed {
-		return 0, nil
+		return 0, epoch, nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	state := b.State()
 	if state == BreakerClosed {
-		return 0, nil
+		return 0, b.epoch.Load(), nil
 	}
 	if wait := b.cooldown - b.now().Sub(b.openedAt); wait > 0 {
-		return 0, fmt.Errorf("tier: breaker: %s %q: %v, retry in %v: %w", op, key, state, wait, ErrOpen)
+		return 0, 0, fmt.Errorf("tier: breaker: %s %q: %v, retry in %v: %w", op, key, state, wait, ErrOpen)
 	}
 	b.trial++
 	b.openedAt = b.now()
 	b.state.Store(int32(BreakerHalfOpen))
-	return b.trial, nil
+	return b.trial, 0, nil
 }
 
-// record accounts for the outcome of a call allowed with ticket.
-func (b *BreakerManager) record(ticket uint64, err error) {
+// record accounts for the outcome of a call allowed with ticket in epoch.
+func (b *BreakerManager) record(ticket, epoch uint64, err error) {
 	failed := err != nil && !errors.Is(err, tiercache.ErrInvalid) && !errors.Is(err, context.Canceled)
 	if ticket == 0 {
 		switch {
+		case failed && b.epoch.Load() != epoch:
+			// Started before the circuit last opened or closed: its late
+			// failure says nothing about the tier since.
 		case failed:
 			if b.failures.Add(1) >= b.threshold {
 				b.trip()
@@ -213,6 +222,7 @@ func (b *BreakerManager) record(ticket uint64, err error) {
 		b.state.Store(int32(BreakerOpen))
 	default:
 		b.failures.Store(0)
+		b.epoch.Add(1)
 		b.state.Store(int32(BreakerClosed))
 	}
 }
@@ -229,5 +239,6 @@ func (b *BreakerManager) trip() {
 func (b *BreakerManager) openLocked() {
 	b.openedAt = b.now()
 	b.failures.Store(0)
+	b.epoch.Add(1)
 	b.state.Store(int32(BreakerOpen))
 }

@@ -203,3 +203,37 @@ func TestBreakerStateString(t *testing.T) {
 		}
 	}
 }
+
+// A call allowed before the circuit opened that fails after the circuit has
+// closed again must not re-open it: it says nothing about the tier since.
+func TestBreakerIgnoresLateFailureFromEarlierEpoch(t *testing.T) {
+	f, c := newFake(), newClock()
+	b := tier.Breaker(f, tier.WithThreshold(1), tier.WithCooldown(time.Second), tier.WithClock(c.Now))
+	ctx := context.Background()
+	f.setErr(errTier, "delete")
+	release := f.block(t, true, "delete")
+	done := make(chan error, 1)
+	go func() { done <- b.Delete(ctx, "slow") }()
+	for deadline := time.Now().Add(5 * time.Second); f.deletes.Load() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow Delete never reached the tier")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	f.setErr(errTier, "get")
+	if _, _, err := b.Get(ctx, "k"); !errors.Is(err, errTier) {
+		t.Fatalf("Get error = %v, want the tier's error", err)
+	}
+	wantState(t, b, tier.BreakerOpen)
+	c.advance(2 * time.Second)
+	f.setErr(nil, "get")
+	if _, _, err := b.Get(ctx, "k"); err != nil {
+		t.Fatalf("trial Get: %v", err)
+	}
+	wantState(t, b, tier.BreakerClosed)
+	release()
+	if err := <-done; !errors.Is(err, errTier) {
+		t.Fatalf("slow Delete error = %v, want the tier's error", err)
+	}
+	wantState(t, b, tier.BreakerClosed)
+}
