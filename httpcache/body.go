@@ -6,7 +6,8 @@ import (
 )
 
 // captureBody streams a response body to the caller while keeping a copy.
-// When the caller has read it completely (io.EOF, or Close after exactly
+// When the caller has read it completely (io.EOF after exactly
+// Content-Length bytes when it is known, or Close after exactly
 // Content-Length bytes) and it stayed within the size limit, done receives
 // the bytes and true; when the caller abandons it (Close earlier), a read
 // fails, or it outgrows the limit, done receives nil and false. done is
@@ -47,7 +48,9 @@ func (b *captureBody) Read(p []byte) (int, error) {
 	}
 	switch {
 	case err == io.EOF:
-		b.finishLocked(true)
+		// A body that ends before or after its Content-Length is not
+		// the response the stored header describes.
+		b.finishLocked(b.want < 0 || int64(len(b.buf)) == b.want)
 	case err != nil:
 		b.finishLocked(false)
 	default:

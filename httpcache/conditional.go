@@ -24,13 +24,10 @@ func notModified(req *http.Request, h http.Header) bool {
 	// runs on every hit.
 	if inm := req.Header["If-None-Match"]; len(inm) > 0 {
 		etag := h.Get("ETag")
-		if etag == "" {
-			return false
-		}
 		for _, line := range inm {
 			for _, tag := range strings.Split(line, ",") {
 				tag = strings.TrimSpace(tag)
-				if tag == "*" || weakEqual(tag, etag) {
+				if tag == "*" || etag != "" && weakEqual(tag, etag) {
 					return true
 				}
 			}
@@ -72,6 +69,9 @@ func conditionalRequest(req *http.Request, h http.Header) *http.Request {
 		return nil
 	}
 	r := req.Clone(req.Context())
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
 	r.Header.Del("If-None-Match")
 	r.Header.Del("If-Modified-Since")
 	if etag != "" {

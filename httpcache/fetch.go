@@ -68,14 +68,12 @@ func (c *call) handleFull(resp *http.Response, reqTime time.Time, st status, old
 		callDone(done)
 	}
 	c.t.setStatus(resp.Header, c.withDetail(st).withStored().withTTL(pol.TTL(respTime)))
-	if resp.Body == nil || resp.Body == http.NoBody || resp.ContentLength == 0 {
-		if resp.Body != nil && resp.Body != http.NoBody {
-			resp.Body.Close()
-			resp.Body = http.NoBody
-		}
+	if resp.Body == nil || resp.Body == http.NoBody {
 		finish(nil, true)
 		return resp
 	}
+	// A body with a Content-Length of 0 is captured too: it is stored once
+	// read if it is empty, and a non-empty one reaches the caller intact.
 	resp.Body = newCaptureBody(resp.Body, resp.ContentLength, c.t.opts.maxBody, finish)
 	return resp
 }

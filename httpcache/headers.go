@@ -59,14 +59,18 @@ func connectionFields(h http.Header) []string {
 
 // mergeHeader returns the stored header updated by a 304 response's header
 // (RFC 9111 §3.2, §4.3.4): every field of fresh replaces the stored one,
-// except unstored fields and Content-Length. The stored Age is dropped (the
+// except unstored fields, Content-Length and Content-Encoding. The stored
+// body may have been decoded on receipt (http.Transport removes a gzip
+// coding it asked for itself, but leaves the header of a 304 or a HEAD
+// response alone), so the stored body's coding is never relabelled (§3.2,
+// fields the stored response depends upon). The stored Age is dropped (the
 // 304's age applies) and a Date is added when the 304 has none.
 func mergeHeader(stored, fresh http.Header, respTime time.Time) http.Header {
 	h := stored.Clone()
 	delete(h, "Age")
 	skip := connectionFields(fresh)
 	for k, vs := range fresh {
-		if k == "Content-Length" || slices.Contains(unstoredFields, k) || slices.Contains(skip, k) {
+		if k == "Content-Length" || k == "Content-Encoding" || slices.Contains(unstoredFields, k) || slices.Contains(skip, k) {
 			continue
 		}
 		h[k] = slices.Clone(vs)

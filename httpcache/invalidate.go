@@ -37,15 +37,23 @@ func (t *Transport) passThrough(req *http.Request, mode Mode) (*http.Response, e
 
 // invalidate deletes the stored responses of the request's target URI and
 // of the response's same-origin Location and Content-Location.
+// The target URI's authority is the request's Host when it overrides the
+// URL's.
 func (t *Transport) invalidate(req *http.Request, resp *http.Response) {
-	t.invalidateURI(req, req.URL)
+	target := req.URL
+	if req.Host != "" && req.Host != target.Host {
+		c := *target
+		c.Host = req.Host
+		target = &c
+	}
+	t.invalidateURI(req, target)
 	for _, f := range []string{"Location", "Content-Location"} {
 		v := resp.Header.Get(f)
 		if v == "" {
 			continue
 		}
-		u, err := req.URL.Parse(v)
-		if err != nil || !sameOrigin(req.URL, u) {
+		u, err := target.Parse(v)
+		if err != nil || !sameOrigin(target, u) {
 			continue
 		}
 		t.invalidateURI(req, u)

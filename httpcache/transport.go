@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tiercache/tiercache"
@@ -13,6 +14,8 @@ import (
 // ErrCache is wrapped by every error passed to the ErrorHook: a Get, Put or
 // Delete of the Manager failed and the Transport carried on without it.
 var ErrCache = errors.New("httpcache: cache operation failed")
+
+var errNilURL = errors.New("httpcache: nil Request.URL")
 
 // Transport is an RFC 9111 caching http.RoundTripper over a
 // tiercache.Manager. It is safe for concurrent use. See the package
@@ -71,6 +74,16 @@ type call struct {
 // be stored. It returns an error only when the upstream fails and no stored
 // response may be served instead; cache errors never fail a request.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL == nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, errNilURL
+	}
+	if req.Method == "" { // net/http: an empty method means GET
+		req = req.WithContext(req.Context())
+		req.Method = http.MethodGet
+	}
 	mode := t.modeFor(req)
 	if req.Method != http.MethodGet && req.Method != http.MethodHead {
 		return t.passThrough(req, mode)
@@ -102,7 +115,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case actStale:
 		return c.serve(e, status{hit: true, detail: "stale"}, c.now), nil
 	case actStaleRevalidate:
-		t.refresh(c, e)
+		if !c.onlyIfCached() { // §5.2.1.7: not even in the background
+			t.refresh(c, e)
+		}
 		return c.serve(e, status{hit: true, detail: "stale-while-revalidate"}, c.now), nil
 	default:
 		if c.onlyIfCached() {
@@ -154,6 +169,9 @@ func (c *call) policyFor(req *http.Request, resp *http.Response, reqTime, respTi
 		if ttl <= 0 {
 			ttl = DefaultIgnoreRulesTTL
 		}
+		if names := varyNames(resp.Header); len(names) > 0 {
+			return ignoreRulesVaryPolicy(req, names, ttl, respTime)
+		}
 		return tiercache.NewTTLPolicy(ttl, tiercache.WithNow(respTime), tiercache.WithMaxTTL(ttl))
 	}
 	if h, changed := policyHeader(resp.StatusCode, resp.Header); changed {
@@ -164,4 +182,23 @@ func (c *call) policyFor(req *http.Request, resp *http.Response, reqTime, respTi
 	opts := append(c.t.polOpts[:len(c.t.polOpts):len(c.t.polOpts)],
 		tiercache.WithNow(respTime), tiercache.WithRequestTime(reqTime))
 	return tiercache.NewPolicy(req, resp, opts...)
+}
+
+// ignoreRulesVaryPolicy is the ModeIgnoreRules policy of a 200 response
+// with Vary: fresh for ttl from respTime, like a plain TTL policy, and
+// recording the request's values of the Vary fields names, so that a
+// lookup checks them (Policy.VaryMatches) and a collision of variant hashes
+// is a miss, never another variant.
+func ignoreRulesVaryPolicy(req *http.Request, names []string, ttl time.Duration, respTime time.Time) *tiercache.Policy {
+	rh := make(http.Header, len(names))
+	for _, n := range names {
+		if vs := req.Header.Values(n); len(vs) > 0 {
+			rh[n] = vs
+		}
+	}
+	secs := int64((ttl + time.Second - 1) / time.Second)
+	h := http.Header{"Cache-Control": {"public, max-age=" + itoa(secs)}, "Vary": {strings.Join(names, ", ")}}
+	return tiercache.NewPolicy(&http.Request{Method: http.MethodGet, Header: rh},
+		&http.Response{StatusCode: http.StatusOK, Header: h},
+		tiercache.WithNow(respTime), tiercache.WithMaxTTL(ttl))
 }

@@ -53,15 +53,40 @@ const (
 )
 
 // DefaultKey is the default KeyFunc: the method and the URL without its
-// fragment, e.g. "GET https://example.com/a?b=c".
+// fragment, e.g. "GET https://example.com/a?b=c". The URL's host is the
+// request's Host when it overrides it (the resource is named by the Host
+// sent), in lower case and without the scheme's default port (RFC 9110
+// §4.2.3), so that equivalent URIs share a key and invalidation finds them.
 func DefaultKey(req *http.Request) string {
 	u := req.URL
-	if u.Fragment != "" || u.RawFragment != "" {
+	host := u.Host
+	if req.Host != "" {
+		host = req.Host
+	}
+	host = normalizeHost(u.Scheme, host)
+	if u.Fragment != "" || u.RawFragment != "" || host != u.Host {
 		c := *u
-		c.Fragment, c.RawFragment = "", ""
+		c.Fragment, c.RawFragment, c.Host = "", "", host
 		u = &c
 	}
 	return req.Method + " " + u.String()
+}
+
+// normalizeHost returns host in lower case, without an empty port or the
+// default port of scheme. It allocates only when it changes host.
+func normalizeHost(scheme, host string) string {
+	if strings.ContainsFunc(host, func(r rune) bool { return 'A' <= r && r <= 'Z' }) {
+		host = strings.ToLower(host)
+	}
+	switch {
+	case strings.HasSuffix(host, ":"):
+		host = host[:len(host)-1]
+	case scheme == "http" && strings.HasSuffix(host, ":80"):
+		host = host[:len(host)-3]
+	case scheme == "https" && strings.HasSuffix(host, ":443"):
+		host = host[:len(host)-4]
+	}
+	return host
 }
 
 // primaryKey returns the key of req; a HEAD request uses its GET's key.
