@@ -13,7 +13,7 @@ import (
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 // compressFrame writes a version 1 frame from the layout documented in
@@ -47,7 +47,7 @@ func TestCompressFrameLayout(t *testing.T) {
 		t.Fatalf("stored frame built from the documented layout: err %v", err)
 	}
 	inner := newCompressFake()
-	managertest.MustPut(t, tiercache.Compress(inner), "k", compressPage(body), compressTTL())
+	tiercachetest.MustPut(t, tiercache.Compress(inner), "k", compressPage(body), compressTTL())
 	written := inner.stored(t, "k")
 	if want := compressFrame(tiercache.Zstd, 0, len(body), compressCRC(body), written[24:]); !bytes.Equal(written[:24], want[:24]) {
 		t.Fatalf("header %x, want %x", written[:24], want[:24])
@@ -63,7 +63,7 @@ func TestCompressDamage(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d", a.name, len(body)), func(t *testing.T) {
 				inner := newCompressFake()
 				m := tiercache.Compress(inner, a.opts...)
-				managertest.MustPut(t, m, "k", compressPage(body), compressTTL())
+				tiercachetest.MustPut(t, m, "k", compressPage(body), compressTTL())
 				frame := inner.stored(t, "k")
 				check := func(what string, stored []byte) {
 					t.Helper()
@@ -184,13 +184,13 @@ func TestCompressDictionary(t *testing.T) {
 	inner := newCompressFake()
 	writer := tiercache.Compress(inner, tiercache.WithDictionary(dictA))
 	want := compressPage(body)
-	managertest.MustPut(t, writer, "k", want, compressTTL())
+	tiercachetest.MustPut(t, writer, "k", want, compressTTL())
 	withDict := len(inner.stored(t, "k"))
-	managertest.MustPut(t, tiercache.Compress(inner), "plain", want, compressTTL())
+	tiercachetest.MustPut(t, tiercache.Compress(inner), "plain", want, compressTTL())
 	t.Logf("2 KiB body: %d bytes with a 32 KiB raw dictionary, %d without", withDict, len(inner.stored(t, "plain")))
 
-	managertest.MustGet(t, tiercache.Compress(inner, tiercache.WithDictionary(dictA), tiercache.WithAlgorithm(tiercache.S2)), "k", want)
-	managertest.MustGet(t, tiercache.Compress(inner, tiercache.WithDictionary(dictB)), "plain", want) // no dictionary needed
+	tiercachetest.MustGet(t, tiercache.Compress(inner, tiercache.WithDictionary(dictA), tiercache.WithAlgorithm(tiercache.S2)), "k", want)
+	tiercachetest.MustGet(t, tiercache.Compress(inner, tiercache.WithDictionary(dictB)), "plain", want) // no dictionary needed
 	for name, reader := range map[string]tiercache.Manager{
 		"other": tiercache.Compress(inner, tiercache.WithDictionary(dictB)),
 		"none":  tiercache.Compress(inner),
@@ -219,11 +219,11 @@ func TestCompressTrainedDictionary(t *testing.T) {
 	}
 	inner := newCompressFake()
 	want := compressPage(page[200<<10 : 203<<10])
-	managertest.MustPut(t, tiercache.Compress(inner, tiercache.WithDictionary(dict)), "k", want, compressTTL())
+	tiercachetest.MustPut(t, tiercache.Compress(inner, tiercache.WithDictionary(dict)), "k", want, compressTTL())
 	if id := binary.LittleEndian.Uint32(inner.stored(t, "k")[8:]); id != 4242 {
 		t.Fatalf("frame dictionary ID %d, want the dictionary's own 4242", id)
 	}
-	managertest.MustGet(t, tiercache.Compress(inner, tiercache.WithDictionary(dict)), "k", want)
+	tiercachetest.MustGet(t, tiercache.Compress(inner, tiercache.WithDictionary(dict)), "k", want)
 }
 
 // TestCompressFrameLikeBodyOverLimit: a raw body that would need escaping
@@ -246,7 +246,7 @@ func FuzzCompressGet(f *testing.F) {
 	page := compressSpec()[:4000]
 	for _, alg := range []tiercache.Algorithm{tiercache.Zstd, tiercache.S2, tiercache.Gzip} {
 		inner := newCompressFake()
-		managertest.MustPut(f, tiercache.Compress(inner, tiercache.WithAlgorithm(alg)), "k", compressPage(page), compressTTL())
+		tiercachetest.MustPut(f, tiercache.Compress(inner, tiercache.WithAlgorithm(alg)), "k", compressPage(page), compressTTL())
 		stored := inner.stored(f, "k")
 		f.Add(byte(alg), uint32(len(page)), stored[24:], false)
 		f.Add(byte(0), uint32(0), stored, true)

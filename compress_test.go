@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 // compressFake is an in-memory Manager: a map under a mutex. It keeps the
@@ -126,7 +126,7 @@ var compressAlgorithms = []struct {
 func TestCompressRoundTrip(t *testing.T) {
 	bodies := map[string][]byte{
 		"page":  compressSpec(),
-		"text":  managertest.Response("lorem ipsum", 4000).Body,
+		"text":  tiercachetest.Response("lorem ipsum", 4000).Body,
 		"1KiB":  bytes.Repeat([]byte("a"), 1024),
 		"mixed": append(bytes.Repeat([]byte("abc"), 2000), compressRandom(500, 1)...),
 	}
@@ -136,12 +136,12 @@ func TestCompressRoundTrip(t *testing.T) {
 				inner := newCompressFake()
 				m := tiercache.Compress(inner, a.opts...)
 				want := compressPage(body)
-				managertest.MustPut(t, m, "k", want, compressTTL())
+				tiercachetest.MustPut(t, m, "k", want, compressTTL())
 				stored := inner.stored(t, "k")
 				if len(stored) >= len(body) || string(stored[:4]) != "\xf5TCZ" || tiercache.Algorithm(stored[5]) != a.alg {
 					t.Fatalf("stored %d bytes (of %d), head %q, want a smaller %s frame", len(stored), len(body), stored[:6], a.alg)
 				}
-				managertest.MustGet(t, m, "k", want)
+				tiercachetest.MustGet(t, m, "k", want)
 			})
 		}
 	}
@@ -150,7 +150,7 @@ func TestCompressRoundTrip(t *testing.T) {
 func TestCompressRatio(t *testing.T) {
 	inner := newCompressFake()
 	m := tiercache.Compress(inner)
-	managertest.MustPut(t, m, "spec", compressPage(compressSpec()), compressTTL())
+	tiercachetest.MustPut(t, m, "spec", compressPage(compressSpec()), compressTTL())
 	ratio := float64(len(compressSpec())) / float64(len(inner.stored(t, "spec")))
 	t.Logf("zstd default: %d -> %d bytes, ratio %.2f", len(compressSpec()), len(inner.stored(t, "spec")), ratio)
 	if ratio < 3.0 {
@@ -190,7 +190,7 @@ func TestCompressSkips(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			inner := newCompressFake()
 			m := tiercache.Compress(inner, c.opts...)
-			managertest.MustPut(t, m, "k", c.resp, compressTTL())
+			tiercachetest.MustPut(t, m, "k", c.resp, compressTTL())
 			stored := inner.stored(t, "k")
 			if framed := bytes.HasPrefix(stored, []byte("\xf5TCZ")); framed != c.compress {
 				t.Fatalf("framed = %v (stored %d of %d bytes), want %v", framed, len(stored), len(c.resp.Body), c.compress)
@@ -198,7 +198,7 @@ func TestCompressSkips(t *testing.T) {
 			if !c.compress && &stored[0] != &c.resp.Body[0] {
 				t.Fatalf("skipped body was copied; want the caller's body passed through")
 			}
-			managertest.MustGet(t, m, "k", c.resp)
+			tiercachetest.MustGet(t, m, "k", c.resp)
 			s := m.(*tiercache.Compressor).Stats()
 			if want := map[bool]uint64{true: 0, false: 1}[c.compress]; s.Skipped != want {
 				t.Fatalf("Stats.Skipped = %d, want %d", s.Skipped, want)
@@ -234,7 +234,7 @@ func TestCompressReadsUnframed(t *testing.T) {
 func TestCompressEscapesFrameLikeBodies(t *testing.T) {
 	framed := compressPage(compressSpec())
 	src := newCompressFake()
-	managertest.MustPut(t, tiercache.Compress(src), "f", framed, compressTTL())
+	tiercachetest.MustPut(t, tiercache.Compress(src), "f", framed, compressTTL())
 	frame := src.stored(t, "f")
 	damagedMagic := append([]byte("\x00TCZ"), frame[4:]...)
 	for name, body := range map[string][]byte{
@@ -243,8 +243,8 @@ func TestCompressEscapesFrameLikeBodies(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			m := tiercache.Compress(newCompressFake(), tiercache.WithMinSize(1<<30))
 			want := compressPage(body)
-			managertest.MustPut(t, m, "k", want, compressTTL())
-			managertest.MustGet(t, m, "k", want)
+			tiercachetest.MustPut(t, m, "k", want, compressTTL())
+			tiercachetest.MustGet(t, m, "k", want)
 		})
 	}
 }
@@ -261,10 +261,10 @@ func TestCompressDoesNotMutate(t *testing.T) {
 			if err != nil || got != resp {
 				t.Fatalf("Put = %p, %v; want the caller's pointer %p", got, err, resp)
 			}
-			if !managertest.Equal(resp, before) || &resp.Body[0] != &body[0] || fmt.Sprint(resp.Header) != fmt.Sprint(header) {
+			if !tiercachetest.Equal(resp, before) || &resp.Body[0] != &body[0] || fmt.Sprint(resp.Header) != fmt.Sprint(header) {
 				t.Fatalf("Put changed the caller's response")
 			}
-			managertest.MustGet(t, m, "k", before)
+			tiercachetest.MustGet(t, m, "k", before)
 		})
 	}
 }
@@ -273,12 +273,12 @@ func TestCompressPassThrough(t *testing.T) {
 	ctx := context.Background()
 	inner := newCompressFake()
 	m := tiercache.Compress(inner)
-	managertest.MustGet(t, m, "absent", nil)
-	managertest.MustPut(t, m, "k", compressPage(compressSpec()), compressTTL())
+	tiercachetest.MustGet(t, m, "absent", nil)
+	tiercachetest.MustPut(t, m, "k", compressPage(compressSpec()), compressTTL())
 	if err := m.Delete(ctx, "k"); err != nil {
 		t.Fatal(err)
 	}
-	managertest.MustGet(t, m, "k", nil)
+	tiercachetest.MustGet(t, m, "k", nil)
 	if _, _, err := tiercache.Compress(nil).Get(ctx, "k"); !errors.Is(err, tiercache.ErrInvalid) {
 		t.Fatalf("Compress(nil).Get error = %v, want ErrInvalid", err)
 	}
@@ -310,11 +310,11 @@ func TestCompressOptionsClamp(t *testing.T) {
 			inner := newCompressFake()
 			m := tiercache.Compress(inner, c.opts...)
 			want := compressPage(compressSpec()[:4000])
-			managertest.MustPut(t, m, "k", want, compressTTL())
+			tiercachetest.MustPut(t, m, "k", want, compressTTL())
 			if got := tiercache.Algorithm(inner.stored(t, "k")[5]); got != c.alg {
 				t.Fatalf("stored with %s, want %s", got, c.alg)
 			}
-			managertest.MustGet(t, m, "k", want)
+			tiercachetest.MustGet(t, m, "k", want)
 		})
 	}
 }
@@ -328,12 +328,12 @@ func TestCompressReadsAnyAlgorithm(t *testing.T) {
 		if a.name == "zstd-dict" {
 			continue
 		}
-		managertest.MustPut(t, tiercache.Compress(inner, a.opts...), a.name, want, compressTTL())
+		tiercachetest.MustPut(t, tiercache.Compress(inner, a.opts...), a.name, want, compressTTL())
 	}
 	reader := tiercache.Compress(inner, tiercache.WithAlgorithm(tiercache.Gzip), tiercache.WithLevel(9))
 	for _, a := range compressAlgorithms[:len(compressAlgorithms)-1] {
 		if a.name != "zstd-dict" {
-			managertest.MustGet(t, reader, a.name, want)
+			tiercachetest.MustGet(t, reader, a.name, want)
 		}
 	}
 }
@@ -353,7 +353,7 @@ func TestCompressConcurrent(t *testing.T) {
 					return
 				}
 				got, _, err := m.Get(ctx, key+fmt.Sprint(g))
-				if err != nil || !managertest.Equal(got, want) {
+				if err != nil || !tiercachetest.Equal(got, want) {
 					t.Errorf("Get(%s%d) = %v, wrong body or error", key, g, err)
 					return
 				}
@@ -369,9 +369,9 @@ func TestCompressConformance(t *testing.T) {
 		for _, minSize := range []int{0, tiercache.DefaultCompressMinSize} {
 			t.Run(fmt.Sprintf("%s/min%d", a.name, minSize), func(t *testing.T) {
 				opts := append([]tiercache.CompressOption{tiercache.WithMinSize(minSize)}, a.opts...)
-				managertest.Run(t, func(*testing.T) tiercache.Manager {
+				tiercachetest.TestManager(t, func(*testing.T) tiercache.Manager {
 					return tiercache.Compress(newCompressFake(), opts...)
-				}, managertest.Options{})
+				})
 			})
 		}
 	}

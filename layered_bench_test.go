@@ -10,7 +10,7 @@ import (
 
 	"github.com/tiercache/tiercache"
 	"github.com/tiercache/tiercache/backends/lru"
-	"github.com/tiercache/tiercache/internal/managertest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 // layeredBenchHot is the number of keys the hit benchmarks cycle through.
@@ -33,7 +33,7 @@ func newLayeredBenchLRU(b *testing.B, cfg lru.Config, n int) *lru.Manager {
 	}
 	b.Cleanup(func() { _ = m.Close() })
 	for _, k := range layeredBenchKeys[:n] {
-		managertest.MustPut(b, m, k, managertest.Response(k, 512), hourPolicy())
+		tiercachetest.MustPut(b, m, k, tiercachetest.Response(k, 512), hourPolicy())
 	}
 	return m
 }
@@ -55,7 +55,7 @@ func newLayeredBenchRaw(b *testing.B) *hlru.Cache[string, tierFakeEntry] {
 		b.Fatal(err)
 	}
 	for _, k := range layeredBenchKeys[:layeredBenchHot] {
-		c.Add(k, tierFakeEntry{managertest.Response(k, 512), hourPolicy()})
+		c.Add(k, tierFakeEntry{tiercachetest.Response(k, 512), hourPolicy()})
 	}
 	return c
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 // TestLayeredNoResurrection interleaves a slow read of the authority (held
@@ -24,7 +24,7 @@ func TestLayeredNoResurrection(t *testing.T) {
 					opts = append(opts, tiercache.WithAsyncPromotion(4))
 				}
 				l, fakes, _ := newFakeStack(t, 3, opts...)
-				old, newer := managertest.Response("old", 8), managertest.Response("new", 8)
+				old, newer := tiercachetest.Response("old", 8), tiercachetest.Response("new", 8)
 				fakes[2].set("k", old, hourPolicy())
 				g := newHoldGate()
 				fakes[2].onGet = g.wait
@@ -41,7 +41,7 @@ func TestLayeredNoResurrection(t *testing.T) {
 						t.Fatal(err)
 					}
 				case "put":
-					managertest.MustPut(t, l, "k", newer, hourPolicy())
+					tiercachetest.MustPut(t, l, "k", newer, hourPolicy())
 				}
 				close(g.release)
 				if got := <-done; got != old {
@@ -67,7 +67,7 @@ func TestLayeredNoResurrection(t *testing.T) {
 // promotion finds the stripe busy and is skipped.
 func TestLayeredNoResurrectionPutInProgress(t *testing.T) {
 	l, fakes, _ := newFakeStack(t, 3)
-	old, newer := managertest.Response("old", 8), managertest.Response("new", 8)
+	old, newer := tiercachetest.Response("old", 8), tiercachetest.Response("new", 8)
 	fakes[2].set("k", old, hourPolicy())
 	g := newHoldGate()
 	fakes[2].onPut = g.wait // the Put stops before storing in the authority
@@ -77,7 +77,7 @@ func TestLayeredNoResurrectionPutInProgress(t *testing.T) {
 		putDone <- err
 	}()
 	<-g.entered
-	managertest.MustGet(t, l, "k", old) // reads old; its promotion must be skipped
+	tiercachetest.MustGet(t, l, "k", old) // reads old; its promotion must be skipped
 	close(g.release)
 	if err := <-putDone; err != nil {
 		t.Fatal(err)
@@ -98,14 +98,14 @@ func TestLayeredNoResurrectionPutInProgress(t *testing.T) {
 // the newer generation (the Put increments it after its writes, not before).
 func TestLayeredNoResurrectionMidPut(t *testing.T) {
 	l, fakes, _ := newFakeStack(t, 3, tiercache.WithAsyncPromotion(4))
-	old, newer := managertest.Response("old", 8), managertest.Response("new", 8)
+	old, newer := tiercachetest.Response("old", 8), tiercachetest.Response("new", 8)
 	fakes[1].set("k", old, hourPolicy())
 	fakes[2].set("k", old, hourPolicy())
-	fakes[1].set("x", managertest.Response("x", 8), hourPolicy())
+	fakes[1].set("x", tiercachetest.Response("x", 8), hourPolicy())
 	worker, put := newHoldGate(), newHoldGate()
 	fakes[0].onPut = worker.wait // first front Put: the worker promoting x
 	fakes[1].onPut = put.wait    // first tier-1 Put: the Put of k, after the authority
-	managertest.MustGet(t, l, "x", fakes[1].entry("x").resp)
+	tiercachetest.MustGet(t, l, "x", fakes[1].entry("x").resp)
 	<-worker.entered
 	putDone := make(chan error)
 	go func() {
@@ -113,7 +113,7 @@ func TestLayeredNoResurrectionMidPut(t *testing.T) {
 		putDone <- err
 	}()
 	<-put.entered
-	managertest.MustGet(t, l, "k", old) // tier 1 still holds old; promotion queued
+	tiercachetest.MustGet(t, l, "k", old) // tier 1 still holds old; promotion queued
 	close(put.release)
 	if err := <-putDone; err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func TestLayeredNoResurrectionMidPut(t *testing.T) {
 // Whether the second Get joins the flight or runs its own, it must miss.
 func TestLayeredFlightAfterDelete(t *testing.T) {
 	l, fakes, _ := newFakeStack(t, 3)
-	old := managertest.Response("old", 8)
+	old := tiercachetest.Response("old", 8)
 	fakes[2].set("k", old, hourPolicy())
 	g := newHoldGate()
 	fakes[2].onGet = g.wait
@@ -168,7 +168,7 @@ func TestLayeredFlightAfterDelete(t *testing.T) {
 func TestLayeredSingleflight(t *testing.T) {
 	const n = 16
 	l, fakes, _ := newFakeStack(t, 3)
-	want := managertest.Response("v", 8)
+	want := tiercachetest.Response("v", 8)
 	fakes[1].set("k", want, hourPolicy())
 	g := newHoldGate()
 	fakes[1].onGet = g.wait
@@ -260,7 +260,7 @@ func runStress(t *testing.T, l *tiercache.Layered, nkeys, workers, ops int) map[
 				case op < 9:
 					seed := fmt.Sprintf("w%d-%d", w, i)
 					mu[k].Lock()
-					if _, err := l.Put(lctx, key, managertest.Response(seed, 16), hourPolicy()); err != nil {
+					if _, err := l.Put(lctx, key, tiercachetest.Response(seed, 16), hourPolicy()); err != nil {
 						t.Error(err)
 					}
 					last[k] = seed

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 // deadlockBound bounds a call that must not block; it only turns a deadlock
@@ -49,7 +49,7 @@ func TestLayeredHookCallsBack(t *testing.T) {
 			}
 			var fakes []*tierFake
 			l, fakes, _ = newFakeStack(t, tc.tiers, tiercache.WithErrorHook(hook), tiercache.WithFailOnError(tc.strict))
-			fakes[tc.tiers-1].set("k", managertest.Response("v", 8), hourPolicy())
+			fakes[tc.tiers-1].set("k", tiercachetest.Response("v", 8), hourPolicy())
 			tc.fail(fakes)
 			_, _, _ = l.Get(lctx, "k")
 			select {
@@ -93,7 +93,7 @@ func TestLayeredLeaderCancelled(t *testing.T) {
 		t.Run(map[bool]string{false: "fail-open", true: "strict"}[strict], func(t *testing.T) {
 			front := newTierFake(0, nil)
 			lower := &ctxTier{tierFake: newTierFake(1, nil), entered: make(chan struct{}), release: make(chan struct{})}
-			want := managertest.Response("v", 8)
+			want := tiercachetest.Response("v", 8)
 			lower.set("k", want, hourPolicy())
 			l := tiercache.NewLayered([]tiercache.Manager{front, lower}, tiercache.WithFailOnError(strict))
 			defer l.Close()
@@ -134,9 +134,9 @@ func TestLayeredCloseWaitsForDrain(t *testing.T) {
 	g := newHoldGate()
 	front.onPut = g.wait
 	l := tiercache.NewLayered([]tiercache.Manager{front, lower}, tiercache.WithAsyncPromotion(4))
-	want := managertest.Response("a", 8)
+	want := tiercachetest.Response("a", 8)
 	lower.set("a", want, hourPolicy())
-	managertest.MustGet(t, l, "a", want)
+	tiercachetest.MustGet(t, l, "a", want)
 	<-g.entered // the worker is writing a's promotion
 	firstDone := make(chan struct{})
 	go func() {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 func TestLayeredConformance(t *testing.T) {
@@ -23,10 +23,10 @@ func TestLayeredConformance(t *testing.T) {
 	}
 	for _, s := range stacks {
 		t.Run(s.name, func(t *testing.T) {
-			managertest.Run(t, func(t *testing.T) tiercache.Manager {
+			tiercachetest.TestManager(t, func(t *testing.T) tiercache.Manager {
 				l, _, _ := newFakeStack(t, s.n, s.opts...)
 				return l
-			}, managertest.Options{})
+			})
 		})
 	}
 }
@@ -40,9 +40,9 @@ func TestLayeredPromotion(t *testing.T) {
 					opts = append(opts, tiercache.WithAsyncPromotion(4))
 				}
 				l, fakes, _ := newFakeStack(t, 3, opts...)
-				resp, pol := managertest.Response("v", 64), hourPolicy()
+				resp, pol := tiercachetest.Response("v", 64), hourPolicy()
 				fakes[from].set("k", resp, pol)
-				managertest.MustGet(t, l, "k", resp)
+				tiercachetest.MustGet(t, l, "k", resp)
 				_ = l.Close() // drains the queue
 				for i := range from {
 					if e := fakes[i].entry("k"); e.resp != resp || e.pol != pol {
@@ -75,12 +75,12 @@ func TestLayeredAsyncQueueFull(t *testing.T) {
 	l := tiercache.NewLayered([]tiercache.Manager{front, lower}, tiercache.WithAsyncPromotion(1))
 	defer l.Close()
 	for _, k := range []string{"a", "b", "c"} {
-		lower.set(k, managertest.Response(k, 8), hourPolicy())
+		lower.set(k, tiercachetest.Response(k, 8), hourPolicy())
 	}
-	managertest.MustGet(t, l, "a", lower.entry("a").resp)
-	<-g.entered                                           // the worker holds a's promotion; the queue is empty
-	managertest.MustGet(t, l, "b", lower.entry("b").resp) // queued
-	managertest.MustGet(t, l, "c", lower.entry("c").resp) // queue full: dropped
+	tiercachetest.MustGet(t, l, "a", lower.entry("a").resp)
+	<-g.entered                                             // the worker holds a's promotion; the queue is empty
+	tiercachetest.MustGet(t, l, "b", lower.entry("b").resp) // queued
+	tiercachetest.MustGet(t, l, "c", lower.entry("c").resp) // queue full: dropped
 	if st := l.Stats(); st.PromotionsDropped != 1 || st.Tiers[1].PromotionsDropped != 1 {
 		t.Errorf("PromotionsDropped = %d (tier 1: %d), want 1 (1)", st.PromotionsDropped, st.Tiers[1].PromotionsDropped)
 	}
@@ -114,13 +114,13 @@ func TestLayeredPut(t *testing.T) {
 			var hook tierHookCalls
 			l, fakes, log := newFakeStack(t, 3, tiercache.WithErrorHook(hook.hook))
 			for _, f := range fakes {
-				f.set("k", managertest.Response("old", 8), hourPolicy())
+				f.set("k", tiercachetest.Response("old", 8), hourPolicy())
 			}
 			if tc.failTier >= 0 {
 				// The failing tier's Delete works, as in a full or read-only tier.
 				fakes[tc.failTier].setErrors(nil, errTierBoom, nil)
 			}
-			resp := managertest.Response("new", 8)
+			resp := tiercachetest.Response("new", 8)
 			got, err := l.Put(lctx, "k", resp, hourPolicy())
 			if log.String() != tc.wantLog {
 				t.Errorf("writes: %s\nwant:   %s", log, tc.wantLog)
@@ -171,7 +171,7 @@ func TestLayeredDeleteJoinsErrors(t *testing.T) {
 	l, fakes, log := newFakeStack(t, 3, tiercache.WithTierNames("lru", "memcached", "disk"),
 		tiercache.WithErrorHook(hook.hook))
 	for _, f := range fakes {
-		f.set("k", managertest.Response("v", 8), hourPolicy())
+		f.set("k", tiercachetest.Response("v", 8), hourPolicy())
 	}
 	err0, err2 := errors.New("front down"), errors.New("disk full")
 	fakes[0].setErrors(nil, nil, err0)
@@ -218,7 +218,7 @@ func TestLayeredGetErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var hook tierHookCalls
 			l, fakes, _ := newFakeStack(t, 3, tiercache.WithFailOnError(tc.strict), tiercache.WithErrorHook(hook.hook))
-			want := managertest.Response("v", 8)
+			want := tiercachetest.Response("v", 8)
 			fakes[2].set("k", want, hourPolicy())
 			fakes[tc.failTier].setErrors(errTierBoom, nil, nil)
 			got, _, err := l.Get(lctx, "k")
@@ -242,15 +242,15 @@ func TestLayeredGetErrors(t *testing.T) {
 
 func TestLayeredStats(t *testing.T) {
 	l, fakes, _ := newFakeStack(t, 3, tiercache.WithTierNames("a", "b", "c"))
-	fakes[2].set("k", managertest.Response("v", 8), hourPolicy())
-	managertest.MustGet(t, l, "absent", nil)                     // miss, miss, miss
-	_ = managertest.MustGet(t, l, "k", fakes[2].entry("k").resp) // miss, miss, hit; promote 1, 0
+	fakes[2].set("k", tiercachetest.Response("v", 8), hourPolicy())
+	tiercachetest.MustGet(t, l, "absent", nil)                     // miss, miss, miss
+	_ = tiercachetest.MustGet(t, l, "k", fakes[2].entry("k").resp) // miss, miss, hit; promote 1, 0
 	const hits = 1000
 	for range hits {
 		_, _, _ = l.Get(lctx, "k") // front hits
 	}
 	fakes[1].setErrors(errTierBoom, nil, nil)
-	managertest.MustGet(t, l, "other", nil) // miss, error, miss
+	tiercachetest.MustGet(t, l, "other", nil) // miss, error, miss
 	st := l.Stats()
 	want := []tiercache.TierStats{
 		{Name: "a", Hits: hits, Misses: 3, Promotions: 1},
@@ -273,7 +273,7 @@ func TestLayeredLatencyStats(t *testing.T) {
 	l, _, _ := newFakeStack(t, 2)
 	const gets = 2000
 	for range gets {
-		managertest.MustGet(t, l, "absent", nil)
+		tiercachetest.MustGet(t, l, "absent", nil)
 	}
 	for i, ts := range l.Stats().Tiers {
 		lat := ts.Latency
@@ -301,7 +301,7 @@ func TestLayeredClosed(t *testing.T) {
 			t.Fatalf("second Close: %v", err)
 		}
 		_, _, errGet := l.Get(lctx, "k")
-		_, errPut := l.Put(lctx, "k", managertest.Response("v", 8), hourPolicy())
+		_, errPut := l.Put(lctx, "k", tiercachetest.Response("v", 8), hourPolicy())
 		errDel := l.Delete(lctx, "k")
 		for _, err := range []error{errGet, errPut, errDel} {
 			if !errors.Is(err, tiercache.ErrClosed) {
@@ -316,9 +316,9 @@ func TestLayeredNoTiers(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			l := tiercache.NewLayered(tiers)
 			defer l.Close()
-			resp := managertest.Response("v", 8)
-			managertest.MustPut(t, l, "k", resp, hourPolicy())
-			managertest.MustGet(t, l, "k", nil)
+			resp := tiercachetest.Response("v", 8)
+			tiercachetest.MustPut(t, l, "k", resp, hourPolicy())
+			tiercachetest.MustGet(t, l, "k", nil)
 			if _, err := l.Put(lctx, "", resp, hourPolicy()); !errors.Is(err, tiercache.ErrInvalid) {
 				t.Errorf("Put with empty key = %v, want ErrInvalid", err)
 			}

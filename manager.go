@@ -72,6 +72,11 @@ var (
 	ErrClosed = errors.New("tiercache: manager closed")
 	// ErrInvalid reports an invalid argument, such as a nil response or policy.
 	ErrInvalid = errors.New("tiercache: invalid argument")
+	// ErrPanic reports a panic recovered in a goroutine the module started
+	// (a promotion or write-back worker, a background revalidation). The
+	// error names the component and carries the panic value; it reaches the
+	// component's error hook and the goroutine keeps running.
+	ErrPanic = errors.New("tiercache: recovered panic")
 )
 
 // headerEntryOverhead approximates the memory a header field costs beyond its

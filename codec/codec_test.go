@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 // base is the fixed response time of the test policies.
@@ -105,7 +105,7 @@ func checkSame(t testing.TB, got, want *tiercache.Policy) {
 // the decoding conventions (non-nil Header, nil empty Body).
 func checkResponse(t testing.TB, got, want *tiercache.Response) {
 	t.Helper()
-	if !managertest.Equal(got, want) {
+	if !tiercachetest.Equal(got, want) {
 		t.Fatalf("response = %+v, want %+v", got, want)
 	}
 	if got.Header == nil {

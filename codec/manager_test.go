@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 // memStore is an in-memory tiercache.Store test double. It records the TTL
@@ -72,9 +72,9 @@ func (s *memStore) has(key string) bool {
 func TestManagerConformance(t *testing.T) {
 	for _, c := range codecs {
 		t.Run(c.name, func(t *testing.T) {
-			managertest.Run(t, func(t *testing.T) tiercache.Manager {
+			tiercachetest.TestManager(t, func(t *testing.T) tiercache.Manager {
 				return NewManager(newMemStore(), WithCodec(c.c))
-			}, managertest.Options{})
+			})
 		})
 	}
 }
@@ -88,9 +88,9 @@ func TestManagerCorruptEntry(t *testing.T) {
 			m := NewManager(s, WithCodec(c.c), WithOnError(func(key string, err error) {
 				hooked, hookErr = append(hooked, key), err
 			}))
-			managertest.MustPut(t, m, "k", managertest.Response("k", 100), tiercache.NewTTLPolicy(time.Hour))
+			tiercachetest.MustPut(t, m, "k", tiercachetest.Response("k", 100), tiercache.NewTTLPolicy(time.Hour))
 			s.m["k"] = s.m["k"][:len(s.m["k"])/2] // truncate in place
-			managertest.MustGet(t, m, "k", nil)
+			tiercachetest.MustGet(t, m, "k", nil)
 			if len(hooked) != 1 || hooked[0] != "k" || !errors.Is(hookErr, tiercache.ErrCorrupt) {
 				t.Fatalf("hook calls = %q, last error %v; want one for k wrapping ErrCorrupt", hooked, hookErr)
 			}
@@ -109,7 +109,7 @@ func TestManagerStoreErrors(t *testing.T) {
 	boom := errors.New("boom")
 	s := newMemStore()
 	m := NewManager(s)
-	managertest.MustPut(t, m, "k", managertest.Response("k", 10), tiercache.NewTTLPolicy(time.Hour))
+	tiercachetest.MustPut(t, m, "k", tiercachetest.Response("k", 10), tiercache.NewTTLPolicy(time.Hour))
 	s.err = boom
 	check := func(op string, err error) {
 		t.Helper()
@@ -122,9 +122,9 @@ func TestManagerStoreErrors(t *testing.T) {
 		t.Errorf("Get on a failing store returned a value")
 	}
 	check("Get", err)
-	_, err = m.Put(ctx, "k", managertest.Response("k", 10), tiercache.NewTTLPolicy(time.Hour))
+	_, err = m.Put(ctx, "k", tiercachetest.Response("k", 10), tiercache.NewTTLPolicy(time.Hour))
 	check("Put", err)
-	_, err = m.Put(ctx, "k", managertest.Response("k", 10), tiercache.NewTTLPolicy(0))
+	_, err = m.Put(ctx, "k", tiercachetest.Response("k", 10), tiercache.NewTTLPolicy(0))
 	check("Put expired", err)
 	check("Delete", m.Delete(ctx, "k"))
 	if st := m.Stats(); st.Corrupt != 0 {
@@ -138,20 +138,20 @@ func TestManagerClock(t *testing.T) {
 	s := newMemStore()
 	m := NewManager(s, WithClock(func() time.Time { return now }))
 	pol := testPolicies(t)["shared s-maxage swr sie"] // must-revalidate: keep = ttl + grace
-	resp := managertest.Response("c", 10)
-	managertest.MustPut(t, m, "c", resp, pol)
+	resp := tiercachetest.Response("c", 10)
+	tiercachetest.MustPut(t, m, "c", resp, pol)
 	if got, want := s.ttls["c"], pol.KeepFor(base); got != want {
 		t.Fatalf("Set ttl = %v, want KeepFor(now) = %v", got, want)
 	}
 	now = base.Add(pol.KeepFor(base) - time.Second)
-	managertest.MustGet(t, m, "c", resp)
+	tiercachetest.MustGet(t, m, "c", resp)
 	now = base.Add(pol.KeepFor(base)) // the store still holds it (1 s granularity)
-	managertest.MustGet(t, m, "c", nil)
+	tiercachetest.MustGet(t, m, "c", nil)
 	if st := m.Stats(); st.Expired != 1 || st.Corrupt != 0 {
 		t.Fatalf("Stats = %+v, want Expired 1", st)
 	}
 	// A Put whose policy allows no retention at the clock removes the key.
-	managertest.MustPut(t, m, "c", resp, pol)
+	tiercachetest.MustPut(t, m, "c", resp, pol)
 	if s.has("c") {
 		t.Fatalf("Put with no retention left kept the key")
 	}
@@ -164,13 +164,13 @@ func TestManagerEncodeErrorKeepsOld(t *testing.T) {
 	ctx := context.Background()
 	s := newMemStore()
 	m := NewManager(s, WithCodec(Binary{MaxSize: 1024}))
-	old := managertest.Response("old", 10)
-	managertest.MustPut(t, m, "k", old, tiercache.NewTTLPolicy(time.Hour))
-	_, err := m.Put(ctx, "k", managertest.Response("big", 4096), tiercache.NewTTLPolicy(time.Hour))
+	old := tiercachetest.Response("old", 10)
+	tiercachetest.MustPut(t, m, "k", old, tiercache.NewTTLPolicy(time.Hour))
+	_, err := m.Put(ctx, "k", tiercachetest.Response("big", 4096), tiercache.NewTTLPolicy(time.Hour))
 	if !errors.Is(err, tiercache.ErrTooLarge) {
 		t.Fatalf("Put over MaxSize: error = %v, want ErrTooLarge", err)
 	}
-	managertest.MustGet(t, m, "k", old)
+	tiercachetest.MustGet(t, m, "k", old)
 }
 
 func TestNewManagerDefaults(t *testing.T) {
@@ -202,11 +202,11 @@ func TestManagerKeepsUnreadableEntries(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := newMemStore()
-			managertest.MustPut(t, NewManager(s), "k", managertest.Response("k", 100), tiercache.NewTTLPolicy(time.Hour))
+			tiercachetest.MustPut(t, NewManager(s), "k", tiercachetest.Response("k", 100), tiercache.NewTTLPolicy(time.Hour))
 			c.damage(s.m["k"])
 			var hookErr error
 			m := NewManager(s, WithCodec(c.reader), WithOnError(func(_ string, err error) { hookErr = err }))
-			managertest.MustGet(t, m, "k", nil)
+			tiercachetest.MustGet(t, m, "k", nil)
 			if !errors.Is(hookErr, c.want) {
 				t.Fatalf("hook error %v, want %v", hookErr, c.want)
 			}

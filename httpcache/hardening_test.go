@@ -33,12 +33,6 @@ func (o *fakeOrigin) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-func (o *fakeOrigin) count() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.seen)
-}
-
 func textResponse(code int, body string, hdr ...string) *http.Response {
 	h := http.Header{}
 	for _, kv := range hdr {

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
 	"github.com/tiercache/tiercache/tier"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 // TestConformance runs the Manager conformance suite over every decorator
@@ -32,7 +32,7 @@ func TestConformance(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			managertest.Run(t, func(t *testing.T) tiercache.Manager { return tc.wrap(t, newFake()) }, managertest.Options{})
+			tiercachetest.TestManager(t, func(t *testing.T) tiercache.Manager { return tc.wrap(t, newFake()) })
 		})
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 // errTier is the error a failing fake returns.
@@ -162,7 +162,7 @@ func (f *fakeManager) calls() int64 { return f.gets.Load() + f.puts.Load() + f.d
 func fresh() *tiercache.Policy { return tiercache.NewTTLPolicy(time.Hour) }
 
 // resp returns a small test response.
-func resp(seed string) *tiercache.Response { return managertest.Response(seed, 16) }
+func resp(seed string) *tiercache.Response { return tiercachetest.Response(seed, 16) }
 
 // waitFor polls cond until it holds; it fails the test after a generous
 // hang guard. It asserts nothing about elapsed time.

@@ -7,19 +7,19 @@ import (
 	"testing"
 
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
 	"github.com/tiercache/tiercache/tier"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 func TestReadOnlyWritesNothing(t *testing.T) {
 	ctx := context.Background()
 	f := newFake()
 	old := resp("old")
-	managertest.MustPut(t, f, "k", old, fresh())
+	tiercachetest.MustPut(t, f, "k", old, fresh())
 	f.puts.Store(0)
 	ro := tier.ReadOnly(f)
-	managertest.MustPut(t, ro, "k", resp("new"), fresh())
-	managertest.MustPut(t, ro, "other", resp("other"), fresh())
+	tiercachetest.MustPut(t, ro, "k", resp("new"), fresh())
+	tiercachetest.MustPut(t, ro, "other", resp("other"), fresh())
 	if err := ro.Delete(ctx, "k"); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
@@ -29,8 +29,8 @@ func TestReadOnlyWritesNothing(t *testing.T) {
 	if n := f.puts.Load() + f.deletes.Load(); n != 0 {
 		t.Fatalf("%d writes reached the read-only tier", n)
 	}
-	managertest.MustGet(t, ro, "k", old)
-	managertest.MustGet(t, ro, "other", nil)
+	tiercachetest.MustGet(t, ro, "k", old)
+	tiercachetest.MustGet(t, ro, "other", nil)
 }
 
 func TestPrefixKeys(t *testing.T) {
@@ -49,7 +49,7 @@ func TestPrefixKeys(t *testing.T) {
 			f := newFake()
 			m := tc.wrap(f)
 			for _, k := range []string{"a", "b", "c"} {
-				managertest.MustPut(t, m, k, resp(k), fresh())
+				tiercachetest.MustPut(t, m, k, resp(k), fresh())
 			}
 			if err := m.Delete(context.Background(), "c"); err != nil {
 				t.Fatalf("Delete: %v", err)
@@ -57,8 +57,8 @@ func TestPrefixKeys(t *testing.T) {
 			if got := f.keys(); !slices.Equal(got, tc.want) {
 				t.Fatalf("inner keys = %q, want %q", got, tc.want)
 			}
-			managertest.MustGet(t, m, "a", resp("a"))
-			managertest.MustGet(t, f, tc.want[0], resp("a"))
+			tiercachetest.MustGet(t, m, "a", resp("a"))
+			tiercachetest.MustGet(t, f, tc.want[0], resp("a"))
 		})
 	}
 	if _, err := tier.Prefix(newFake(), "p/").Put(context.Background(), "", resp("a"), fresh()); !errors.Is(err, tiercache.ErrInvalid) {
@@ -66,13 +66,13 @@ func TestPrefixKeys(t *testing.T) {
 	}
 	// The empty key never reaches the bare prefix, which is another user's key.
 	f := newFake()
-	managertest.MustPut(t, f, "p/", resp("other"), fresh())
+	tiercachetest.MustPut(t, f, "p/", resp("other"), fresh())
 	p := tier.Prefix(f, "p/")
-	managertest.MustGet(t, p, "", nil)
+	tiercachetest.MustGet(t, p, "", nil)
 	if err := p.Delete(context.Background(), ""); err != nil {
 		t.Fatalf("Delete of the empty key: %v", err)
 	}
-	managertest.MustGet(t, f, "p/", resp("other"))
+	tiercachetest.MustGet(t, f, "p/", resp("other"))
 }
 
 func TestAdmit(t *testing.T) {
@@ -91,15 +91,15 @@ func TestAdmit(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake()
-			managertest.MustPut(t, f, "k", resp("older"), fresh())
+			tiercachetest.MustPut(t, f, "k", resp("older"), fresh())
 			m := tier.Admit(f, tc.admit)
-			r := managertest.Response("new", tc.body)
-			managertest.MustPut(t, m, "k", r, fresh())
+			r := tiercachetest.Response("new", tc.body)
+			tiercachetest.MustPut(t, m, "k", r, fresh())
 			want := r
 			if !tc.stored {
 				want = nil // the older value is gone too
 			}
-			managertest.MustGet(t, f, "k", want)
+			tiercachetest.MustGet(t, f, "k", want)
 		})
 	}
 }

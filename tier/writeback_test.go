@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
 	"github.com/tiercache/tiercache/tier"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 func flush(t *testing.T, w *tier.WriteBackManager) {
@@ -27,28 +27,28 @@ func TestWriteBackReadYourWrites(t *testing.T) {
 	release := f.block(t, false, "put")
 	w := closing(t, tier.WriteBack(f))
 	v := resp("v")
-	managertest.MustPut(t, w, "k", v, fresh())
-	managertest.MustGet(t, w, "k", v) // from the queue
-	managertest.MustGet(t, f, "k", nil)
+	tiercachetest.MustPut(t, w, "k", v, fresh())
+	tiercachetest.MustGet(t, w, "k", v) // from the queue
+	tiercachetest.MustGet(t, f, "k", nil)
 	release()
 	flush(t, w)
-	managertest.MustGet(t, f, "k", v)
-	managertest.MustGet(t, w, "k", v) // from the tier
+	tiercachetest.MustGet(t, f, "k", v)
+	tiercachetest.MustGet(t, w, "k", v) // from the tier
 }
 
 func TestWriteBackDeleteTombstone(t *testing.T) {
 	f := newFake()
-	managertest.MustPut(t, f, "k", resp("old"), fresh())
+	tiercachetest.MustPut(t, f, "k", resp("old"), fresh())
 	release := f.block(t, false, "delete")
 	w := closing(t, tier.WriteBack(f))
 	if err := w.Delete(context.Background(), "k"); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	managertest.MustGet(t, w, "k", nil)
-	managertest.MustGet(t, f, "k", resp("old"))
+	tiercachetest.MustGet(t, w, "k", nil)
+	tiercachetest.MustGet(t, f, "k", resp("old"))
 	release()
 	flush(t, w)
-	managertest.MustGet(t, f, "k", nil)
+	tiercachetest.MustGet(t, f, "k", nil)
 }
 
 // TestWriteBackCoalesces also checks the sequence check: writes that arrive
@@ -57,19 +57,19 @@ func TestWriteBackCoalesces(t *testing.T) {
 	f := newFake()
 	release := f.block(t, false, "put")
 	w := closing(t, tier.WriteBack(f, tier.WithWorkers(1)))
-	managertest.MustPut(t, w, "k1", resp("v1"), fresh())
+	tiercachetest.MustPut(t, w, "k1", resp("v1"), fresh())
 	waitFor(t, "the first write to start", func() bool { return f.puts.Load() == 1 })
 	for _, seed := range []string{"v2", "v3"} {
-		managertest.MustPut(t, w, "k1", resp(seed), fresh()) // while k1 is being written
+		tiercachetest.MustPut(t, w, "k1", resp(seed), fresh()) // while k1 is being written
 	}
 	for _, seed := range []string{"a", "b", "c"} {
-		managertest.MustPut(t, w, "k2", resp(seed), fresh()) // while k2 waits
+		tiercachetest.MustPut(t, w, "k2", resp(seed), fresh()) // while k2 waits
 	}
-	managertest.MustGet(t, w, "k1", resp("v3"))
+	tiercachetest.MustGet(t, w, "k1", resp("v3"))
 	release()
 	flush(t, w)
-	managertest.MustGet(t, f, "k1", resp("v3"))
-	managertest.MustGet(t, f, "k2", resp("c"))
+	tiercachetest.MustGet(t, f, "k1", resp("v3"))
+	tiercachetest.MustGet(t, f, "k2", resp("c"))
 	if n := f.puts.Load(); n != 3 {
 		t.Fatalf("the tier saw %d Puts, want 3 (v1, v3, c)", n)
 	}
@@ -86,10 +86,10 @@ func TestWriteBackCloseFlushesAll(t *testing.T) {
 	var want []string
 	for i := range 100 {
 		key := fmt.Sprintf("k%03d", i)
-		managertest.MustPut(t, w, key, resp(key), fresh())
+		tiercachetest.MustPut(t, w, key, resp(key), fresh())
 		want = append(want, key)
 	}
-	managertest.MustPut(t, w, "gone", resp("gone"), fresh())
+	tiercachetest.MustPut(t, w, "gone", resp("gone"), fresh())
 	if err := w.Delete(ctx, "gone"); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
@@ -118,20 +118,20 @@ func fullQueue(t *testing.T) (*tier.WriteBackManager, *fakeManager, func()) {
 	f := newFake()
 	release := f.block(t, false, "put")
 	w := closing(t, tier.WriteBack(f, tier.WithQueueSize(1), tier.WithWorkers(1)))
-	managertest.MustPut(t, w, "k1", resp("k1"), fresh())
+	tiercachetest.MustPut(t, w, "k1", resp("k1"), fresh())
 	waitFor(t, "the write of k1 to start", func() bool { return f.puts.Load() == 1 })
 	return w, f, release
 }
 
 func TestWriteBackQueueFull(t *testing.T) {
 	w, f, release := fullQueue(t)
-	managertest.MustPut(t, w, "k1", resp("k1b"), fresh()) // a pending key needs no room
+	tiercachetest.MustPut(t, w, "k1", resp("k1b"), fresh()) // a pending key needs no room
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := w.Put(ctx, "k2", resp("k2"), fresh()); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Put into a full queue with a cancelled context: error = %v, want context.Canceled", err)
 	}
-	managertest.MustGet(t, w, "k2", nil) // refused, not queued
+	tiercachetest.MustGet(t, w, "k2", nil) // refused, not queued
 	blocked := make(chan error, 1)
 	go func() { _, err := w.Put(context.Background(), "k2", resp("k2"), fresh()); blocked <- err }()
 	release()
@@ -144,7 +144,7 @@ func TestWriteBackQueueFull(t *testing.T) {
 	if got, want := f.keys(), []string{"k1", "k2"}; !slices.Equal(got, want) {
 		t.Fatalf("tier holds %q, want %q", got, want)
 	}
-	managertest.MustGet(t, f, "k1", resp("k1b"))
+	tiercachetest.MustGet(t, f, "k1", resp("k1b"))
 }
 
 func TestWriteBackCloseWakesBlockedPut(t *testing.T) {
@@ -160,7 +160,7 @@ func TestWriteBackCloseWakesBlockedPut(t *testing.T) {
 	})
 	release()
 	returnsWithin(t, "Close", func() { <-closed })
-	managertest.MustGet(t, f, "k1", resp("k1")) // queued before Close: written
+	tiercachetest.MustGet(t, f, "k1", resp("k1")) // queued before Close: written
 }
 
 func TestWriteBackErrorHook(t *testing.T) {
@@ -175,7 +175,7 @@ func TestWriteBackErrorHook(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake()
-			managertest.MustPut(t, f, "k", resp("older"), fresh())
+			tiercachetest.MustPut(t, f, "k", resp("older"), fresh())
 			f.setErr(errTier, tc.failing...)
 			var mu sync.Mutex
 			var reported []string
@@ -187,7 +187,7 @@ func TestWriteBackErrorHook(t *testing.T) {
 				}
 				reported = append(reported, key)
 			})))
-			managertest.MustPut(t, w, "k", resp("new"), fresh())
+			tiercachetest.MustPut(t, w, "k", resp("new"), fresh())
 			flush(t, w)
 			mu.Lock()
 			defer mu.Unlock()
@@ -209,7 +209,7 @@ func TestWriteBackFlushHonoursContext(t *testing.T) {
 	release := f.block(t, false, "put")
 	defer release() // before the cleanup's Close, which waits for the write
 	w := closing(t, tier.WriteBack(f))
-	managertest.MustPut(t, w, "k", resp("k"), fresh())
+	tiercachetest.MustPut(t, w, "k", resp("k"), fresh())
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := w.Flush(ctx); !errors.Is(err, context.Canceled) {
@@ -234,7 +234,7 @@ func TestWriteBackConcurrent(t *testing.T) {
 					t.Errorf("Put: %v", err)
 					return
 				}
-				if got, _, err := w.Get(ctx, key); err != nil || !managertest.Equal(got, v) {
+				if got, _, err := w.Get(ctx, key); err != nil || !tiercachetest.Equal(got, v) {
 					t.Errorf("Get(%q) after Put: %v, %v", key, got, err)
 					return
 				}
@@ -259,7 +259,7 @@ func TestWriteBackConcurrent(t *testing.T) {
 	for g := range 8 {
 		for i := 56; i < 60; i++ {
 			key := fmt.Sprintf("g%d-%d", g, i%4)
-			managertest.MustGet(t, f, key, resp(fmt.Sprintf("%s-%d", key, i)))
+			tiercachetest.MustGet(t, f, key, resp(fmt.Sprintf("%s-%d", key, i)))
 		}
 	}
 }
@@ -291,13 +291,13 @@ func TestWriteBackSharedKeys(t *testing.T) {
 	}
 	wg.Wait()
 	for _, key := range keys {
-		managertest.MustPut(t, w, key, resp("final-"+key), fresh())
+		tiercachetest.MustPut(t, w, key, resp("final-"+key), fresh())
 	}
 	if err := w.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	for _, key := range keys {
-		managertest.MustGet(t, f, key, resp("final-"+key))
+		tiercachetest.MustGet(t, f, key, resp("final-"+key))
 	}
 }
 
@@ -308,7 +308,7 @@ func TestWriteBackFlushTimeout(t *testing.T) {
 	errs := make(chan error, 1)
 	w := closing(t, tier.WriteBack(f, tier.WithFlushTimeout(0), // clamped to 1 ms
 		tier.WithErrorHook(func(_ string, err error) { errs <- err })))
-	managertest.MustPut(t, w, "k", resp("k"), fresh())
+	tiercachetest.MustPut(t, w, "k", resp("k"), fresh())
 	returnsWithin(t, "the timed-out write", func() {
 		if err := <-errs; !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("hook error = %v, want context.DeadlineExceeded", err)

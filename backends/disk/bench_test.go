@@ -9,7 +9,7 @@ import (
 
 	"github.com/tiercache/tiercache"
 	"github.com/tiercache/tiercache/codec"
-	"github.com/tiercache/tiercache/internal/managertest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 var benchSizes = []int{4 << 10, 64 << 10}
@@ -29,8 +29,8 @@ func BenchmarkGet(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("%dKiB", n>>10), func(b *testing.B) {
 			m := benchManager(b, NoSync)
-			resp := managertest.Response("bench", n)
-			managertest.MustPut(b, m, "GET https://example.com/bench", resp, tiercache.NewTTLPolicy(time.Hour))
+			resp := tiercachetest.Response("bench", n)
+			tiercachetest.MustPut(b, m, "GET https://example.com/bench", resp, tiercache.NewTTLPolicy(time.Hour))
 			b.SetBytes(int64(n))
 			b.ReportAllocs()
 			for b.Loop() {
@@ -48,7 +48,7 @@ func BenchmarkGet(b *testing.B) {
 func BenchmarkRawGet(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("%dKiB", n>>10), func(b *testing.B) {
-			data, err := codec.Binary{}.Encode(managertest.Response("bench", n), tiercache.NewTTLPolicy(time.Hour))
+			data, err := codec.Binary{}.Encode(tiercachetest.Response("bench", n), tiercache.NewTTLPolicy(time.Hour))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -81,7 +81,7 @@ func BenchmarkPut(b *testing.B) {
 		for _, n := range benchSizes {
 			b.Run(fmt.Sprintf("%v/%dKiB", sync, n>>10), func(b *testing.B) {
 				m := benchManager(b, sync)
-				resp := managertest.Response("bench", n)
+				resp := tiercachetest.Response("bench", n)
 				pol := tiercache.NewTTLPolicy(time.Hour)
 				b.SetBytes(int64(n))
 				b.ReportAllocs()

@@ -12,20 +12,20 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 func TestConformance(t *testing.T) {
 	for _, sync := range []SyncMode{SyncFile, SyncDir, NoSync} {
 		t.Run(sync.String(), func(t *testing.T) {
-			managertest.Run(t, func(t *testing.T) tiercache.Manager {
+			tiercachetest.TestManager(t, func(t *testing.T) tiercache.Manager {
 				m, err := New(Config{Dir: t.TempDir(), Sync: sync})
 				if err != nil {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { m.Close() })
 				return m
-			}, managertest.Options{})
+			})
 		})
 	}
 }
@@ -39,8 +39,8 @@ func TestReopen(t *testing.T) {
 	want := map[string]*tiercache.Response{}
 	for i := range 40 {
 		key := fmt.Sprintf("key-%d", i)
-		want[key] = managertest.Response(key, 100*i)
-		managertest.MustPut(t, m, key, want[key], tiercache.NewTTLPolicy(time.Hour))
+		want[key] = tiercachetest.Response(key, 100*i)
+		tiercachetest.MustPut(t, m, key, want[key], tiercache.NewTTLPolicy(time.Hour))
 	}
 	before := m.Stats()
 	if err := m.Close(); err != nil {
@@ -55,7 +55,7 @@ func TestReopen(t *testing.T) {
 		t.Fatalf("after reopen %d entries / %d bytes, before %d / %d", after.Entries, after.Bytes, before.Entries, before.Bytes)
 	}
 	for key, resp := range want {
-		managertest.MustGet(t, m, key, resp)
+		tiercachetest.MustGet(t, m, key, resp)
 	}
 	checkConsistent(t, m.Store())
 }
@@ -95,7 +95,7 @@ func TestClosed(t *testing.T) {
 			t.Fatalf("Close: %v", err)
 		}
 	}
-	resp, pol := managertest.Response("x", 10), tiercache.NewTTLPolicy(time.Hour)
+	resp, pol := tiercachetest.Response("x", 10), tiercache.NewTTLPolicy(time.Hour)
 	_, _, gerr := m.Get(ctx, "x")
 	_, perr := m.Put(ctx, "x", resp, pol)
 	derr := m.Delete(ctx, "x")

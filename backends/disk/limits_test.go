@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 func TestMaxBytesOversubscribed(t *testing.T) {
@@ -42,14 +42,14 @@ func TestTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	small := managertest.Response("small", 100)
-	managertest.MustPut(t, m, "small", small, tiercache.NewTTLPolicy(time.Hour))
-	_, err = m.Put(ctx, "big", managertest.Response("big", 5000), tiercache.NewTTLPolicy(time.Hour))
+	small := tiercachetest.Response("small", 100)
+	tiercachetest.MustPut(t, m, "small", small, tiercache.NewTTLPolicy(time.Hour))
+	_, err = m.Put(ctx, "big", tiercachetest.Response("big", 5000), tiercache.NewTTLPolicy(time.Hour))
 	if !errors.Is(err, tiercache.ErrTooLarge) {
 		t.Fatalf("Put of an entry above MaxBytes: %v, want ErrTooLarge", err)
 	}
-	managertest.MustGet(t, m, "small", small) // nothing was evicted for it
-	managertest.MustGet(t, m, "big", nil)
+	tiercachetest.MustGet(t, m, "small", small) // nothing was evicted for it
+	tiercachetest.MustGet(t, m, "big", nil)
 }
 
 func TestLRUOrder(t *testing.T) {
@@ -108,13 +108,13 @@ func TestManagerExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	resp := managertest.Response("r", 10)
+	resp := tiercachetest.Response("r", 10)
 	pol := tiercache.NewTTLPolicy(time.Minute, tiercache.WithNow(clock.Now()))
-	managertest.MustPut(t, m, "k", resp, pol)
+	tiercachetest.MustPut(t, m, "k", resp, pol)
 	clock.Advance(59 * time.Second)
-	managertest.MustGet(t, m, "k", resp)
+	tiercachetest.MustGet(t, m, "k", resp)
 	clock.Advance(time.Second)
-	managertest.MustGet(t, m, "k", nil)
+	tiercachetest.MustGet(t, m, "k", nil)
 	checkConsistent(t, m.Store())
 }
 

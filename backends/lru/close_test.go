@@ -9,7 +9,7 @@ import (
 
 	"github.com/tiercache/tiercache"
 	"github.com/tiercache/tiercache/internal/clock"
-	"github.com/tiercache/tiercache/internal/managertest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 func TestClose(t *testing.T) {
@@ -18,8 +18,8 @@ func TestClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	managertest.MustPut(t, m, "k", managertest.Response("k", 10), tiercache.NewTTLPolicy(time.Hour))
-	managertest.MustGet(t, m, "k", managertest.Response("k", 10))
+	tiercachetest.MustPut(t, m, "k", tiercachetest.Response("k", 10), tiercache.NewTTLPolicy(time.Hour))
+	tiercachetest.MustGet(t, m, "k", tiercachetest.Response("k", 10))
 	for i := range 2 {
 		if err := m.Close(); err != nil {
 			t.Fatalf("Close #%d: %v", i+1, err)
@@ -33,8 +33,8 @@ func TestClose(t *testing.T) {
 		want error
 	}{
 		{"Get", third(m.Get(ctx, "k")), tiercache.ErrClosed},
-		{"Put", second(m.Put(ctx, "k", managertest.Response("k", 10), pol)), tiercache.ErrClosed},
-		{"PutExpired", second(m.Put(ctx, "k", managertest.Response("k", 10), expired)), tiercache.ErrClosed},
+		{"Put", second(m.Put(ctx, "k", tiercachetest.Response("k", 10), pol)), tiercache.ErrClosed},
+		{"PutExpired", second(m.Put(ctx, "k", tiercachetest.Response("k", 10), expired)), tiercache.ErrClosed},
 		{"PutInvalid", second(m.Put(ctx, "", nil, pol)), tiercache.ErrInvalid},
 		{"Delete", m.Delete(ctx, "k"), tiercache.ErrClosed},
 	}

@@ -9,7 +9,7 @@ import (
 
 	hlru "github.com/hashicorp/golang-lru/v2"
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 // hotKeys is the number of keys every Get benchmark cycles over.
@@ -35,7 +35,7 @@ func benchManager(b *testing.B, cfg Config) *Manager {
 	m := newManager(b, cfg)
 	pol := tiercache.NewTTLPolicy(time.Hour)
 	for _, k := range benchKeys {
-		managertest.MustPut(b, m, k, managertest.Response(k, 1024), pol)
+		tiercachetest.MustPut(b, m, k, tiercachetest.Response(k, 1024), pol)
 	}
 	return m
 }
@@ -48,7 +48,7 @@ func benchRaw(b *testing.B) *hlru.Cache[string, *rawEntry] {
 	}
 	pol := tiercache.NewTTLPolicy(time.Hour)
 	for _, k := range benchKeys {
-		c.Add(k, &rawEntry{managertest.Response(k, 1024), pol, time.Now().Add(time.Hour).UnixNano()})
+		c.Add(k, &rawEntry{tiercachetest.Response(k, 1024), pol, time.Now().Add(time.Hour).UnixNano()})
 	}
 	return c
 }
@@ -120,7 +120,7 @@ func BenchmarkRawLRUGetParallel(b *testing.B) {
 // its working set.
 func BenchmarkPut(b *testing.B) {
 	m, ctx := benchManager(b, Config{}), context.Background()
-	resp, pol := managertest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
+	resp, pol := tiercachetest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		if _, err := m.Put(ctx, benchKeys[i%hotKeys], resp, pol); err != nil {
@@ -131,7 +131,7 @@ func BenchmarkPut(b *testing.B) {
 
 func BenchmarkRawLRUPut(b *testing.B) {
 	c := benchRaw(b)
-	resp, pol := managertest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
+	resp, pol := tiercachetest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		c.Add(benchKeys[i%hotKeys], &rawEntry{resp, pol, time.Now().Add(time.Hour).UnixNano()})
@@ -141,7 +141,7 @@ func BenchmarkRawLRUPut(b *testing.B) {
 // BenchmarkPutEvict inserts new keys into a full cache: every Put evicts.
 func BenchmarkPutEvict(b *testing.B) {
 	m, ctx := benchManager(b, Config{MaxEntries: hotKeys / 2, Shards: 1}), context.Background()
-	resp, pol := managertest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
+	resp, pol := tiercachetest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		if _, err := m.Put(ctx, benchKeys[i%hotKeys], resp, pol); err != nil {

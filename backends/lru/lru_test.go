@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 // fakeClock is a settable Config.Now.
@@ -77,7 +77,7 @@ func TestConformance(t *testing.T) {
 		{"Small", Config{MaxEntries: 64, MaxBytes: 1 << 20, Shards: 4}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			managertest.Run(t, func(t *testing.T) tiercache.Manager { return newManager(t, tc.cfg) }, managertest.Options{})
+			tiercachetest.TestManager(t, func(t *testing.T) tiercache.Manager { return newManager(t, tc.cfg) })
 		})
 	}
 }
@@ -157,7 +157,7 @@ func TestBudgetsUnderRandomPuts(t *testing.T) {
 			limit := cfg.MaxBytes / int64(cfg.Shards)
 			for i := range 3000 {
 				key := fmt.Sprintf("k%d", rng.IntN(400))
-				resp := managertest.Response(key, rng.IntN(int(limit)/4))
+				resp := tiercachetest.Response(key, rng.IntN(int(limit)/4))
 				_, err := m.Put(context.Background(), key, resp, tiercache.NewTTLPolicy(time.Hour))
 				if err != nil && !errors.Is(err, tiercache.ErrTooLarge) {
 					t.Fatalf("Put %d: %v", i, err)
@@ -175,15 +175,15 @@ func TestEvictsLeastRecentlyUsed(t *testing.T) {
 	ctx := context.Background()
 	m := newManager(t, Config{MaxEntries: 3, Shards: 1})
 	for _, k := range []string{"a", "b", "c"} {
-		managertest.MustPut(t, m, k, managertest.Response(k, 10), tiercache.NewTTLPolicy(time.Hour))
+		tiercachetest.MustPut(t, m, k, tiercachetest.Response(k, 10), tiercache.NewTTLPolicy(time.Hour))
 	}
-	managertest.MustGet(t, m, "a", managertest.Response("a", 10)) // a is now the most recent
-	managertest.MustPut(t, m, "d", managertest.Response("d", 10), tiercache.NewTTLPolicy(time.Hour))
+	tiercachetest.MustGet(t, m, "a", tiercachetest.Response("a", 10)) // a is now the most recent
+	tiercachetest.MustPut(t, m, "d", tiercachetest.Response("d", 10), tiercache.NewTTLPolicy(time.Hour))
 	if resp, _, _ := m.Get(ctx, "b"); resp != nil {
 		t.Fatal("b survived; it was the least recently used")
 	}
 	for _, k := range []string{"a", "c", "d"} {
-		managertest.MustGet(t, m, k, managertest.Response(k, 10))
+		tiercachetest.MustGet(t, m, k, tiercachetest.Response(k, 10))
 	}
 	if st := m.Stats(); st.Evictions != 1 || st.Hits != 4 || st.Misses != 1 {
 		t.Fatalf("Stats() = %+v, want 1 eviction, 4 hits, 1 miss", st)
@@ -208,12 +208,12 @@ func TestExpiry(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newFakeClock()
 			m := newManager(t, Config{Now: c.Now})
-			start, want := c.Now(), managertest.Response("e", 100)
-			managertest.MustPut(t, m, "e", want, tc.pol(c))
+			start, want := c.Now(), tiercachetest.Response("e", 100)
+			tiercachetest.MustPut(t, m, "e", want, tc.pol(c))
 			c.Set(start.Add(tc.keepFor - 1))
-			managertest.MustGet(t, m, "e", want)
+			tiercachetest.MustGet(t, m, "e", want)
 			c.Set(start.Add(tc.keepFor))
-			managertest.MustGet(t, m, "e", nil)
+			tiercachetest.MustGet(t, m, "e", nil)
 			if st := m.Stats(); st.Expired != 1 || st.Misses != 1 || m.Len() != 0 || m.Bytes() != 0 {
 				t.Fatalf("after expiry: Stats %+v, Len %d, Bytes %d", st, m.Len(), m.Bytes())
 			}
@@ -236,13 +236,13 @@ func TestNonPositiveKeepForRemoves(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := newManager(t, Config{Now: c.Now})
-			managertest.MustPut(t, m, "k", managertest.Response("old", 100), c.ttl(time.Hour))
-			resp := managertest.Response("new", 100)
+			tiercachetest.MustPut(t, m, "k", tiercachetest.Response("old", 100), c.ttl(time.Hour))
+			resp := tiercachetest.Response("new", 100)
 			got, err := m.Put(ctx, "k", resp, tc.pol)
 			if err != nil || got != resp {
 				t.Fatalf("Put = %p, %v; want %p, nil", got, err, resp)
 			}
-			managertest.MustGet(t, m, "k", nil)
+			tiercachetest.MustGet(t, m, "k", nil)
 			if m.Len() != 0 || m.Bytes() != 0 {
 				t.Fatalf("Len %d, Bytes %d after removal", m.Len(), m.Bytes())
 			}
@@ -255,21 +255,21 @@ func TestTooLarge(t *testing.T) {
 	const budget = 8192
 	m := newManager(t, Config{MaxBytes: budget, Shards: 1})
 	pol := tiercache.NewTTLPolicy(time.Hour)
-	old := managertest.Response("old", 100)
-	managertest.MustPut(t, m, "k", old, pol)
+	old := tiercachetest.Response("old", 100)
+	tiercachetest.MustPut(t, m, "k", old, pol)
 
 	// Exactly the budget fits; one byte more does not.
-	fit := managertest.Response("fit", 0)
+	fit := tiercachetest.Response("fit", 0)
 	fit.Body = make([]byte, budget-entrySize("k", fit, pol))
-	managertest.MustPut(t, m, "k", fit, pol)
-	managertest.MustGet(t, m, "k", fit)
+	tiercachetest.MustPut(t, m, "k", fit, pol)
+	tiercachetest.MustGet(t, m, "k", fit)
 
 	big := fit.Clone()
 	big.Body = append(big.Body, 0)
 	if _, err := m.Put(ctx, "k", big, pol); !errors.Is(err, tiercache.ErrTooLarge) {
 		t.Fatalf("Put of %d bytes into a %d-byte budget: error %v, want ErrTooLarge", entrySize("k", big, pol), budget, err)
 	}
-	managertest.MustGet(t, m, "k", nil) // the older value is gone too
+	tiercachetest.MustGet(t, m, "k", nil) // the older value is gone too
 	if m.Bytes() != 0 {
 		t.Fatalf("Bytes() = %d after a refused Put", m.Bytes())
 	}
@@ -279,7 +279,7 @@ func TestCancelledContextStillHits(t *testing.T) {
 	m := newManager(t, Config{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	want := managertest.Response("k", 10)
+	want := tiercachetest.Response("k", 10)
 	if _, err := m.Put(ctx, "k", want, tiercache.NewTTLPolicy(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestConcurrentUse(t *testing.T) {
 						return
 					}
 				case op < 9:
-					if _, err := m.Put(ctx, key, managertest.Response(key, rng.IntN(4096)), tiercache.NewTTLPolicy(time.Hour)); err != nil {
+					if _, err := m.Put(ctx, key, tiercachetest.Response(key, rng.IntN(4096)), tiercache.NewTTLPolicy(time.Hour)); err != nil {
 						t.Errorf("Put(%q): %v", key, err)
 						return
 					}
@@ -327,8 +327,8 @@ func TestNoAllocations(t *testing.T) {
 	ctx := context.Background()
 	m := newManager(t, Config{})
 	pol := tiercache.NewTTLPolicy(time.Hour)
-	resp := managertest.Response("hit", 100)
-	managertest.MustPut(t, m, "hit", resp, pol)
+	resp := tiercachetest.Response("hit", 100)
+	tiercachetest.MustPut(t, m, "hit", resp, pol)
 	for _, tc := range []struct {
 		name string
 		fn   func()

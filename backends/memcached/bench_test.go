@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache/codec"
-	"github.com/tiercache/tiercache/internal/managertest"
 	"github.com/tiercache/tiercache/internal/memcachedtest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 // BenchmarkGet measures a hit through the Manager (key mapping, Store, codec
@@ -23,7 +23,7 @@ func BenchmarkGet(b *testing.B) {
 		n    int
 	}{{"1KiB", 1 << 10}, {"64KiB", 64 << 10}} {
 		key := "bench-" + size.name
-		want := managertest.Response(key, size.n)
+		want := tiercachetest.Response(key, size.n)
 		if _, err := m.Put(bg, key, want, ttl(time.Hour)); err != nil {
 			b.Fatal(err)
 		}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 func TestLargeValue(t *testing.T) {
@@ -25,41 +25,41 @@ func TestLargeValue(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m, _ := newTestManager(t, func(c *Config) { c.DisableChunking, c.MaxValueSize = tc.disable, 8<<20 })
-			old := managertest.Response("old", 100)
-			managertest.MustPut(t, m, "big", old, ttl(time.Hour))
-			want := managertest.Response("big", tc.size)
+			old := tiercachetest.Response("old", 100)
+			tiercachetest.MustPut(t, m, "big", old, ttl(time.Hour))
+			want := tiercachetest.Response("big", tc.size)
 			_, err := m.Put(bg, "big", want, ttl(time.Hour))
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("Put of %d bytes: error %v, want %v", tc.size, err, tc.wantErr)
 			}
 			if tc.wantErr != nil {
-				managertest.MustGet(t, m, "big", old) // a refused Put loses nothing
+				tiercachetest.MustGet(t, m, "big", old) // a refused Put loses nothing
 				return
 			}
-			managertest.MustGet(t, m, "big", want)
+			tiercachetest.MustGet(t, m, "big", want)
 			// Overwriting with a small value replaces the manifest.
-			small := managertest.Response("small", 10)
-			managertest.MustPut(t, m, "big", small, ttl(time.Hour))
-			managertest.MustGet(t, m, "big", small)
+			small := tiercachetest.Response("small", 10)
+			tiercachetest.MustPut(t, m, "big", small, ttl(time.Hour))
+			tiercachetest.MustGet(t, m, "big", small)
 		})
 	}
 }
 
 func TestServerItemLimitBelowConfig(t *testing.T) {
 	m, _ := newTestManager(t, func(c *Config) { c.MaxItemSize = 4 << 20 }) // server has -I 1m
-	_, err := m.Put(bg, "k", managertest.Response("k", 2<<20), ttl(time.Hour))
+	_, err := m.Put(bg, "k", tiercachetest.Response("k", 2<<20), ttl(time.Hour))
 	if !errors.Is(err, tiercache.ErrTooLarge) {
 		t.Fatalf("Put over the server's item limit: %v, want ErrTooLarge", err)
 	}
-	small := managertest.Response("small", 100) // the connection pool still works
-	managertest.MustPut(t, m, "k", small, ttl(time.Hour))
-	managertest.MustGet(t, m, "k", small)
+	small := tiercachetest.Response("small", 100) // the connection pool still works
+	tiercachetest.MustPut(t, m, "k", small, ttl(time.Hour))
+	tiercachetest.MustGet(t, m, "k", small)
 }
 
 // chunkedEntry stores a 3 MiB value and returns its manifest and chunk keys.
 func chunkedEntry(t *testing.T, m *Manager, c *memcache.Client, key string) (manifest, []string) {
 	t.Helper()
-	managertest.MustPut(t, m, key, managertest.Response(key, 3<<20), ttl(time.Hour))
+	tiercachetest.MustPut(t, m, key, tiercachetest.Response(key, 3<<20), ttl(time.Hour))
 	it, err := c.Get(m.Store().ItemKey(key))
 	if err != nil || it.Flags != flagManifest {
 		t.Fatalf("manifest item: %v, %+v", err, it)
@@ -100,7 +100,7 @@ func TestChunkDamage(t *testing.T) {
 			c := raw(srv.Addr)
 			_, keys := chunkedEntry(t, m, c, "big")
 			tc.damage(t, c, keys)
-			managertest.MustGet(t, m, "big", nil) // never a partial body
+			tiercachetest.MustGet(t, m, "big", nil) // never a partial body
 			for _, k := range append([]string{m.Store().ItemKey("big")}, keys...) {
 				if _, err := c.Get(k); !errors.Is(err, memcache.ErrCacheMiss) {
 					t.Errorf("item %q left behind after a damaged read: %v", k, err)
@@ -121,7 +121,7 @@ func TestChunkDamage(t *testing.T) {
 // one key only ever see one of the complete values.
 func TestConcurrentChunkedOverwrite(t *testing.T) {
 	m, _ := newTestManager(t, nil)
-	values := []*tiercache.Response{managertest.Response("one", 2<<20), managertest.Response("two", 2<<20+7)}
+	values := []*tiercache.Response{tiercachetest.Response("one", 2<<20), tiercachetest.Response("two", 2<<20+7)}
 	done := make(chan error, 4)
 	for w := range 2 {
 		go func() {
@@ -140,7 +140,7 @@ func TestConcurrentChunkedOverwrite(t *testing.T) {
 					done <- err
 					return
 				}
-				if got != nil && !managertest.Equal(got, values[0]) && !managertest.Equal(got, values[1]) {
+				if got != nil && !tiercachetest.Equal(got, values[0]) && !tiercachetest.Equal(got, values[1]) {
 					done <- errors.New("read a value that was never written")
 					return
 				}

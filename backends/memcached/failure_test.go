@@ -11,15 +11,15 @@ import (
 
 	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/managertest"
 	"github.com/tiercache/tiercache/internal/memcachedtest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 func TestKilledServerThenRestart(t *testing.T) {
 	m, srv := newTestManager(t, nil) // a killed server refuses at once: no timeout needed
-	want := managertest.Response("k", 100)
+	want := tiercachetest.Response("k", 100)
 	for i := range 4 { // fill the idle pool with several connections
-		managertest.MustPut(t, m, fmt.Sprint("k", i), want, ttl(time.Hour))
+		tiercachetest.MustPut(t, m, fmt.Sprint("k", i), want, ttl(time.Hour))
 	}
 	srv.Kill()
 	ops := map[string]func() error{
@@ -47,8 +47,8 @@ func TestKilledServerThenRestart(t *testing.T) {
 			t.Fatalf("Get(%s) after restart: %v", key, err)
 		}
 	}
-	managertest.MustPut(t, m, "k0", want, ttl(time.Hour))
-	managertest.MustGet(t, m, "k0", want)
+	tiercachetest.MustPut(t, m, "k0", want, ttl(time.Hour))
+	tiercachetest.MustGet(t, m, "k0", want)
 
 	// A restart between two calls is invisible: the idle connections to the
 	// old process are dropped on first use and the call is retried.
@@ -70,7 +70,7 @@ func fillPool(t *testing.T, m *Manager, n int) {
 	for g := range n {
 		wg.Go(func() {
 			<-start
-			_, _ = m.Put(bg, fmt.Sprint("fill", g), managertest.Response("f", 64<<10), ttl(time.Hour))
+			_, _ = m.Put(bg, fmt.Sprint("fill", g), tiercachetest.Response("f", 64<<10), ttl(time.Hour))
 		})
 	}
 	close(start)
@@ -100,7 +100,7 @@ func TestUnreachable(t *testing.T) {
 				t.Errorf("Get took %v with a %v timeout", d, timeout)
 			}
 			if err := within(t, "Put", func() error {
-				_, err := m.Put(bg, "k", managertest.Response("k", 10), ttl(time.Hour))
+				_, err := m.Put(bg, "k", tiercachetest.Response("k", 10), ttl(time.Hour))
 				return err
 			}); err == nil {
 				t.Error("Put on an unreachable server: no error")
@@ -178,7 +178,7 @@ func TestCorruptBytes(t *testing.T) {
 			it := tc.item
 			it.Key = m.Store().ItemKey(key)
 			mustDo(t, c.Set(&it))
-			managertest.MustGet(t, m, key, nil)
+			tiercachetest.MustGet(t, m, key, nil)
 			keys, errs := log.snapshot()
 			if len(errs) != 1 || keys[0] != key || !errors.Is(errs[0], tiercache.ErrCorrupt) {
 				t.Fatalf("OnError reports %q %v, want one ErrCorrupt for %q", keys, errs, key)
@@ -198,7 +198,7 @@ func TestConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			for i := range 40 {
 				key := fmt.Sprintf("k%d", i%7)
-				want := managertest.Response(key, 100+(i%3)*20<<10) // some chunked
+				want := tiercachetest.Response(key, 100+(i%3)*20<<10) // some chunked
 				if _, err := m.Put(bg, key, want, ttl(time.Hour)); err != nil {
 					errs <- err
 					return
@@ -230,7 +230,7 @@ func TestCloseWhileInUse(t *testing.T) {
 	for g := range 8 {
 		wg.Go(func() {
 			for i := range 50 {
-				_, err := m.Put(bg, fmt.Sprint(g, i), managertest.Response("c", 100), ttl(time.Hour))
+				_, err := m.Put(bg, fmt.Sprint(g, i), tiercachetest.Response("c", 100), ttl(time.Hour))
 				if err != nil && !errors.Is(err, tiercache.ErrClosed) {
 					t.Errorf("Put during Close: %v", err)
 					return
@@ -251,10 +251,10 @@ func TestCloseWhileInUse(t *testing.T) {
 func TestOneOfTwoServersDies(t *testing.T) {
 	a, b := memcachedtest.Start(t), memcachedtest.Start(t)
 	m := newManagerOn(t, a.Addr, func(c *Config) { c.Servers = []string{a.Addr, b.Addr} })
-	want := managertest.Response("v", 100)
+	want := tiercachetest.Response("v", 100)
 	const n = 40
 	for i := range n {
-		managertest.MustPut(t, m, fmt.Sprint("key", i), want, ttl(time.Hour))
+		tiercachetest.MustPut(t, m, fmt.Sprint("key", i), want, ttl(time.Hour))
 	}
 	onA, _ := raw(a.Addr).GetMulti(keysFor(m, n))
 	b.Kill()

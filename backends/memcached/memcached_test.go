@@ -10,8 +10,8 @@ import (
 
 	"github.com/tiercache/tiercache"
 	"github.com/tiercache/tiercache/codec"
-	"github.com/tiercache/tiercache/internal/managertest"
 	"github.com/tiercache/tiercache/internal/memcachedtest"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 func TestConformance(t *testing.T) {
@@ -23,11 +23,11 @@ func TestConformance(t *testing.T) {
 	}{{"Binary", nil}, {"Gob", codec.Gob{}}, {"JSON", codec.JSON{}}}
 	for _, c := range codecs {
 		t.Run(c.name, func(t *testing.T) {
-			managertest.Run(t, func(t *testing.T) tiercache.Manager {
+			tiercachetest.TestManager(t, func(t *testing.T) tiercache.Manager {
 				// A fresh prefix per subtest gives each an empty namespace.
 				prefix := fmt.Sprintf("conf%d:", n.Add(1))
 				return newManagerOn(t, srv.Addr, func(c2 *Config) { c2.Prefix, c2.Codec = prefix, c.codec })
-			}, managertest.Options{})
+			})
 		})
 	}
 }
@@ -40,9 +40,9 @@ func TestRoundTrip(t *testing.T) {
 	}{{"empty", 0}, {"small", 10}, {"page", 64 << 10}, {"near-limit", DefaultMaxItemSize - itemOverhead - 300}}
 	for _, tc := range tests {
 		t.Run(tc.key, func(t *testing.T) {
-			want := managertest.Response(tc.key, tc.size)
-			managertest.MustPut(t, m, tc.key, want, ttl(time.Hour))
-			managertest.MustGet(t, m, tc.key, want)
+			want := tiercachetest.Response(tc.key, tc.size)
+			tiercachetest.MustPut(t, m, tc.key, want, ttl(time.Hour))
+			tiercachetest.MustGet(t, m, tc.key, want)
 		})
 	}
 }
@@ -82,8 +82,8 @@ func TestAwkwardKeys(t *testing.T) {
 				t.Fatalf("keys %q and %q share item key %q", shortKey(tc.key), shortKey(other), ik)
 			}
 			seen[ik] = tc.key
-			want := managertest.Response(fmt.Sprint("awk", i), 100)
-			managertest.MustPut(t, m, tc.key, want, ttl(time.Hour))
+			want := tiercachetest.Response(fmt.Sprint("awk", i), 100)
+			tiercachetest.MustPut(t, m, tc.key, want, ttl(time.Hour))
 			if tc.readable {
 				if _, err := raw(srv.Addr).Get(tc.key); err != nil {
 					t.Fatalf("plain key %q not stored under itself: %v", tc.key, err)
@@ -92,7 +92,7 @@ func TestAwkwardKeys(t *testing.T) {
 		})
 	}
 	for i, tc := range tests { // all still distinct after every Put
-		managertest.MustGet(t, m, tc.key, managertest.Response(fmt.Sprint("awk", i), 100))
+		tiercachetest.MustGet(t, m, tc.key, tiercachetest.Response(fmt.Sprint("awk", i), 100))
 	}
 }
 
@@ -100,10 +100,10 @@ func TestPrefix(t *testing.T) {
 	srv := memcachedtest.Start(t)
 	a := newManagerOn(t, srv.Addr, func(c *Config) { c.Prefix = "a:" })
 	b := newManagerOn(t, srv.Addr, func(c *Config) { c.Prefix = "b:" })
-	wantA := managertest.Response("a", 50)
-	managertest.MustPut(t, a, "k", wantA, ttl(time.Hour))
-	managertest.MustGet(t, b, "k", nil)
-	managertest.MustGet(t, a, "k", wantA)
+	wantA := tiercachetest.Response("a", 50)
+	tiercachetest.MustPut(t, a, "k", wantA, ttl(time.Hour))
+	tiercachetest.MustGet(t, b, "k", nil)
+	tiercachetest.MustGet(t, a, "k", wantA)
 	if _, err := raw(srv.Addr).Get("a:k"); err != nil {
 		t.Fatalf("prefixed item a:k: %v", err)
 	}
@@ -111,8 +111,8 @@ func TestPrefix(t *testing.T) {
 
 func TestExpiryOnServer(t *testing.T) {
 	m, srv := newTestManager(t, nil)
-	want := managertest.Response("short", 100)
-	managertest.MustPut(t, m, "short", want, ttl(time.Second))
+	want := tiercachetest.Response("short", 100)
+	tiercachetest.MustPut(t, m, "short", want, ttl(time.Second))
 	ik := m.Store().ItemKey("short")
 	c := raw(srv.Addr)
 	if _, err := c.Get(ik); err != nil {
@@ -130,19 +130,19 @@ func TestExpiryOnServer(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	managertest.MustGet(t, m, "short", nil)
+	tiercachetest.MustGet(t, m, "short", nil)
 }
 
 func TestClose(t *testing.T) {
 	m, _ := newTestManager(t, nil)
-	managertest.MustPut(t, m, "k", managertest.Response("k", 10), ttl(time.Hour))
+	tiercachetest.MustPut(t, m, "k", tiercachetest.Response("k", 10), ttl(time.Hour))
 	for range 2 { // idempotent
 		if err := m.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
 	}
 	_, _, gerr := m.Get(bg, "k")
-	_, perr := m.Put(bg, "k", managertest.Response("k", 10), ttl(time.Hour))
+	_, perr := m.Put(bg, "k", tiercachetest.Response("k", 10), ttl(time.Hour))
 	derr := m.Delete(bg, "k")
 	for name, err := range map[string]error{"Get": gerr, "Put": perr, "Delete": derr} {
 		if !errors.Is(err, tiercache.ErrClosed) {

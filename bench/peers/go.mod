@@ -1,6 +1,6 @@
 module github.com/tiercache/tiercache/bench/peers
 
-go 1.26
+go 1.25.0
 
 require (
 	github.com/allegro/bigcache/v3 v3.1.0

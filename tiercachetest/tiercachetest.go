@@ -1,6 +1,8 @@
-// Package managertest is the conformance suite every tiercache.Manager in
-// this module passes: backends, decorators and Layered stacks.
-package managertest
+// Package tiercachetest is the conformance suite for implementations of
+// tiercache.Manager, in the spirit of testing/fstest: a backend or decorator
+// author calls TestManager from a test, and every Manager in the tiercache
+// module (backends, decorators and Layered stacks) passes it too.
+package tiercachetest
 
 import (
 	"bytes"
@@ -78,7 +80,8 @@ func summary(r *tiercache.Response) string {
 	return fmt.Sprintf("{%d %s %d bytes %v}", r.Status, r.URL, len(r.Body), r.Header)
 }
 
-// Options tune Run for managers with limits.
+// Options are the limits TestManager works within; set them with Option
+// values.
 type Options struct {
 	// MaxKeyLen is the longest key to try (default 4096).
 	MaxKeyLen int
@@ -86,14 +89,22 @@ type Options struct {
 	BodySize int
 }
 
-// Run runs the conformance suite. newManager returns a fresh, empty Manager;
-// the suite does not close it (register a t.Cleanup in newManager).
-func Run(t *testing.T, newManager func(t *testing.T) tiercache.Manager, opt Options) {
-	if opt.MaxKeyLen == 0 {
-		opt.MaxKeyLen = 4096
-	}
-	if opt.BodySize == 0 {
-		opt.BodySize = 2048
+// Option tunes TestManager for a Manager with limits.
+type Option func(*Options)
+
+// WithMaxKeyLen sets the longest key the suite tries (default 4096).
+func WithMaxKeyLen(n int) Option { return func(o *Options) { o.MaxKeyLen = n } }
+
+// WithBodySize sets the body size of most entries (default 2048).
+func WithBodySize(n int) Option { return func(o *Options) { o.BodySize = n } }
+
+// TestManager runs the conformance suite as subtests of t. newManager
+// returns a fresh, empty Manager for each subtest; the suite does not close
+// it (register a t.Cleanup in newManager).
+func TestManager(t *testing.T, newManager func(t *testing.T) tiercache.Manager, opts ...Option) {
+	opt := Options{MaxKeyLen: 4096, BodySize: 2048}
+	for _, o := range opts {
+		o(&opt)
 	}
 	tests := []struct {
 		name string
