@@ -29,12 +29,14 @@ func TestKillOneServerUnderLoad(t *testing.T) {
 			const before, window, ejected, rejoining = 0, 1, 2, 3
 			l := startLoad(t, m, keys, 4, 4)
 			l.settle(t, 1000)
-			l.next() // calls that start from now on may meet the dead server
+			l.next(t) // calls that start from now on may meet the dead server
+			killed := time.Now()
 			victim.Kill()
 			waitFor(t, "ejection", func() bool { return serverState(t, m, victim.Addr).State == ServerEjected })
-			l.next()
+			ejectedAfter := time.Since(killed)
+			l.next(t)
 			l.settle(t, 2000)
-			l.next()
+			l.next(t)
 			victim.Restart()
 			rejoin := waitFor(t, "rejoin", func() bool { return serverState(t, m, victim.Addr).State == ServerLive })
 			l.settle(t, 1000)
@@ -44,7 +46,8 @@ func TestKillOneServerUnderLoad(t *testing.T) {
 			for i, name := range []string{"before", "ejection window", "ejected", "restarted"} {
 				t.Logf("%-16s %v", name+":", p[i])
 			}
-			t.Logf("victim's share %.1f%%; rejoined %v after its restart (RetryAfter %v)", 100*share, rejoin.Round(time.Millisecond), retry)
+			t.Logf("victim's share %.1f%%; ejected %v after the kill; rejoined %v after its restart (RetryAfter %v)",
+				100*share, ejectedAfter.Round(time.Millisecond), rejoin.Round(time.Millisecond), retry)
 			for _, ph := range []int{before, ejected, rejoining} {
 				if n := p[ph].errs.Load(); n != 0 {
 					t.Errorf("phase %d: %d caller errors, want 0 (first: %v)", ph, n, p[ph].firstErr)
@@ -110,12 +113,12 @@ func TestSetServersUnderLoad(t *testing.T) {
 	fill(t, m, keys)
 	l := startLoad(t, m, keys, 4, 3)
 	l.settle(t, 1000)
-	l.next()
+	l.next(t)
 	if err := m.SetServers(addrs...); err != nil {
 		t.Fatal(err)
 	}
 	l.settle(t, 2000)
-	l.next()
+	l.next(t)
 	if err := m.SetServers(addrs[0], addrs[1], addrs[3]); err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,9 @@ import (
 //     server (refused or reset connection, timeout, connection closed
 //     mid-reply; see serverDown), or cut short by the caller's context.
 //   - Config.EjectAfter consecutive failures eject the server: it leaves the
-//     ring, and its keys go to the next live server on the ring.
+//     ring, and its keys go to the next live server on the ring. The call
+//     whose failure ejected it (or that failed on a server found ejected
+//     meanwhile) is retried on the key's new server (Store.failover).
 //   - An ejected server is probed ("version") by the monitor goroutine
 //     Config.RetryAfter after its ejection, then every RetryAfter until a
 //     probe succeeds, which brings it back.

@@ -50,7 +50,8 @@ type load struct {
 	keys   []string
 	phases []*phaseCounts
 	phase  atomic.Int32
-	done   atomic.Int64 // calls completed
+	seen   []atomic.Int32 // per worker: the phase of its current call
+	done   atomic.Int64   // calls completed
 	stop   chan struct{}
 	wg     sync.WaitGroup
 }
@@ -61,15 +62,16 @@ func startLoad(t *testing.T, m *Manager, keys []string, workers, phases int) *lo
 	for range phases {
 		l.phases = append(l.phases, &phaseCounts{})
 	}
+	l.seen = make([]atomic.Int32, workers)
 	for w := range workers {
 		rng := rand.New(rand.NewPCG(uint64(w), 7))
-		l.wg.Go(func() { l.run(rng) })
+		l.wg.Go(func() { l.run(rng, &l.seen[w]) })
 	}
 	t.Cleanup(l.halt)
 	return l
 }
 
-func (l *load) run(rng *rand.Rand) {
+func (l *load) run(rng *rand.Rand, seen *atomic.Int32) {
 	for {
 		select {
 		case <-l.stop:
@@ -77,7 +79,9 @@ func (l *load) run(rng *rand.Rand) {
 		default:
 		}
 		key := l.keys[rng.IntN(len(l.keys))]
-		p := l.phases[l.phase.Load()]
+		ph := l.phase.Load()
+		seen.Store(ph)
+		p := l.phases[ph]
 		got, _, err := l.m.Get(bg, key)
 		p.gets.Add(1)
 		switch {
@@ -97,8 +101,20 @@ func (l *load) run(rng *rand.Rand) {
 	}
 }
 
-// next moves to the next phase.
-func (l *load) next() { l.phase.Add(1) }
+// next moves to the next phase and waits until every worker has finished
+// its calls of the previous one.
+func (l *load) next(t *testing.T) {
+	t.Helper()
+	ph := l.phase.Add(1)
+	waitFor(t, "the end of the previous phase's calls", func() bool {
+		for i := range l.seen {
+			if l.seen[i].Load() != ph {
+				return false
+			}
+		}
+		return true
+	})
+}
 
 // settle waits until at least n more calls have completed, so that a phase
 // has some traffic. It fails the test when the load stalls.

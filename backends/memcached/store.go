@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -109,6 +110,9 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 			return v, err
 		}
 	}
+	if alt := s.failover(ctx, ik, &r, err); alt != nil {
+		return s.load(ctx, alt, false, key, ik)
+	}
 	return nil, err
 }
 
@@ -180,7 +184,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if err := s.c.pick(ik, s.replicas, &r); err != nil {
 		return fmt.Errorf("memcached: set: %w", err)
 	}
-	return s.fanOut(r.servers(), func(srv *server) error {
+	return s.fanOut(ctx, ik, &r, func(srv *server) error {
 		srv.sets.Add(1)
 		if len(value) > s.chunkSize {
 			return s.storeChunks(ctx, srv, r.fallback, ik, value, exp)
@@ -229,7 +233,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := s.c.pick(ik, s.replicas, &r); err != nil {
 		return fmt.Errorf("memcached: delete: %w", err)
 	}
-	return s.fanOut(r.servers(), func(srv *server) error {
+	return s.fanOut(ctx, ik, &r, func(srv *server) error {
 		srv.deletes.Add(1)
 		return s.remove(ctx, srv, r.fallback, ik)
 	})
@@ -273,27 +277,58 @@ func ctxDone(ctx context.Context) error {
 	return nil
 }
 
-// fanOut runs write on each server, in parallel when there are several,
-// and joins the errors. A panic in a write becomes an error wrapping
-// tiercache.ErrPanic.
-func (s *Store) fanOut(servers []*server, write func(*server) error) error {
-	if len(servers) == 1 {
-		return write(servers[0])
+// fanOut runs write on each replica in r, in parallel when there are
+// several, with failover (see failover), and joins the errors. A panic in
+// a write becomes an error wrapping tiercache.ErrPanic.
+func (s *Store) fanOut(ctx context.Context, ik string, r *replicas, write func(*server) error) error {
+	one := func(srv *server) error {
+		err := write(srv)
+		if alt := s.failover(ctx, ik, r, err); alt != nil {
+			err = write(alt)
+		}
+		return err
 	}
-	errs := make([]error, len(servers))
+	if r.n == 1 {
+		return one(r.list[0])
+	}
+	errs := make([]error, r.n)
 	var wg sync.WaitGroup
-	for i, srv := range servers {
+	for i, srv := range r.servers() {
 		wg.Go(func() {
 			defer func() {
-				if r := recover(); r != nil {
-					errs[i] = fmt.Errorf("memcached: write to %s: %w: %v", srv.spec.name, tiercache.ErrPanic, r)
+				if p := recover(); p != nil {
+					errs[i] = fmt.Errorf("memcached: write to %s: %w: %v", srv.spec.name, tiercache.ErrPanic, p)
 				}
 			}()
-			errs[i] = write(srv)
+			errs[i] = one(srv)
 		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// failover returns the server on which to retry a call to the replicas r
+// of ik that failed with err, or nil. It retries only when the failure
+// ejected one of them (or found it ejected): the call then goes where the
+// next call would, the first server of ik's new placement not in r, so
+// that the call that ejects a server sees a miss or a successful write
+// instead of an error. Failures before the ejection are returned: the
+// server may only be slow.
+func (s *Store) failover(ctx context.Context, ik string, r *replicas, err error) *server {
+	if err == nil || r.fallback || !serverDown(err) || ctxDone(ctx) != nil ||
+		!slices.ContainsFunc(r.servers(), func(srv *server) bool { return srv.ejected.Load() }) {
+		return nil
+	}
+	var nr replicas
+	if s.c.pick(ik, s.replicas, &nr) != nil || nr.fallback {
+		return nil
+	}
+	for _, srv := range nr.servers() {
+		if !slices.Contains(r.servers(), srv) {
+			return srv
+		}
+	}
+	return nil
 }
 
 // SetServers replaces the server list while calls run; see
