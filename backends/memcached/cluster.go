@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -151,6 +152,21 @@ func (c *cluster) pick(ik string, n int, r *replicas) error {
 		return memcache.ErrNoServers
 	}
 	return nil
+}
+
+// next returns the first live server on the ring from ik's position that
+// is not in exclude, or nil (with a Selector, or when none is left).
+func (c *cluster) next(ik string, exclude []*server) *server {
+	t := c.top.Load()
+	if t.ring == nil {
+		return nil
+	}
+	var idx [1]int
+	ids := t.ring.pick(ik, 1, func(i int) bool { return t.live(i) && !slices.Contains(exclude, t.servers[i]) }, idx[:0])
+	if len(ids) == 0 {
+		return nil
+	}
+	return t.servers[ids[0]]
 }
 
 // adopt adds a server the Selector picked but did not list.

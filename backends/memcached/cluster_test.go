@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -48,7 +50,7 @@ func TestKillOneServerUnderLoad(t *testing.T) {
 			}
 			t.Logf("victim's share %.1f%%; ejected %v after the kill; rejoined %v after its restart (RetryAfter %v)",
 				100*share, ejectedAfter.Round(time.Millisecond), rejoin.Round(time.Millisecond), retry)
-			for _, ph := range []int{before, ejected, rejoining} {
+			for _, ph := range []int{before, window, ejected, rejoining} {
 				if n := p[ph].errs.Load(); n != 0 {
 					t.Errorf("phase %d: %d caller errors, want 0 (first: %v)", ph, n, p[ph].firstErr)
 				}
@@ -256,7 +258,7 @@ func TestReplicas(t *testing.T) {
 		for _, s := range servers {
 			if _, err := raw(s.Addr).Get(m.Store().ItemKey(key)); err == nil {
 				on = append(on, s.Addr)
-			} else if !errors.Is(err, memcache.ErrCacheMiss) {
+			} else if !errors.Is(err, memcache.ErrCacheMiss) && !errors.Is(err, syscall.ECONNREFUSED) {
 				t.Fatalf("raw get on %s: %v", s.Addr, err)
 			}
 		}
@@ -275,18 +277,39 @@ func TestReplicas(t *testing.T) {
 		}
 	}
 
-	// A half-failed Put: the second replica is dead.
+	// The second replica refuses connections (crashed): the Put goes to the
+	// next server instead, where the key lives once it is ejected.
 	var r replicas
-	mustDo(t, m.store.c.pick(m.Store().ItemKey("half"), 2, &r))
+	mustDo(t, m.store.c.pick(m.Store().ItemKey("crash"), 2, &r))
 	second := r.list[1].spec.name
 	for _, s := range servers {
 		if s.Addr == second {
 			s.Kill()
 		}
 	}
+	tiercachetest.MustPut(t, m, "crash", want, ttl(time.Hour))
+	if on := holders("crash"); len(on) != 2 || on[0] == second || on[1] == second {
+		t.Fatalf("with %s refusing, key on %q; want the 2 others", second, on)
+	}
+}
+
+// TestReplicaHalfFailedPut: a replica that times out (hung, not crashed)
+// fails the Put with an error naming it; the other replica holds the new
+// value and readers that reach it see it.
+func TestReplicaHalfFailedPut(t *testing.T) {
+	m, servers := newClusterManager(t, 3, func(c *Config) { c.Replicas, c.Timeout, c.RetryAfter = 2, 200*time.Millisecond, time.Hour })
+	var r replicas
+	mustDo(t, m.store.c.pick(m.Store().ItemKey("half"), 2, &r))
+	second := r.list[1].spec.name
+	for _, s := range servers {
+		if s.Addr == second {
+			s.Pause()
+		}
+	}
+	want := tiercachetest.Response("half", 100)
 	_, err := m.Put(bg, "half", want, ttl(time.Hour))
-	if err == nil {
-		t.Fatal("Put with a dead replica: no error")
+	if err == nil || !strings.Contains(err.Error(), second) {
+		t.Fatalf("Put with a hung replica: %v; want an error naming %s", err, second)
 	}
 	t.Logf("half-failed Put: %v", err)
 	tiercachetest.MustGet(t, m, "half", want) // the first replica took it

@@ -21,7 +21,8 @@ import (
 //   - Config.EjectAfter consecutive failures eject the server: it leaves the
 //     ring, and its keys go to the next live server on the ring. The call
 //     whose failure ejected it (or that failed on a server found ejected
-//     meanwhile) is retried on the key's new server (Store.failover).
+//     meanwhile), and any call refused by a server, is retried on the key's
+//     next server (Store.failover).
 //   - An ejected server is probed ("version") by the monitor goroutine
 //     Config.RetryAfter after its ejection, then every RetryAfter until a
 //     probe succeeds, which brings it back.
@@ -154,10 +155,22 @@ func (c *cluster) poke() {
 }
 
 // monitor probes ejected servers when their retry time comes and suspect
-// servers at once, until close.
+// servers at once, until close. A panic is reported (see recoverPanic) and
+// the loop starts again.
 func (c *cluster) monitor() {
 	defer c.wg.Done()
-	defer c.recoverPanic("monitor")
+	for c.monitorLoop() {
+	}
+}
+
+// monitorLoop runs the monitor until close (false) or a panic (true).
+func (c *cluster) monitorLoop() (panicked bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.reportPanic("monitor", r)
+			panicked = c.closeCtx.Err() == nil
+		}
+	}()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -168,7 +181,7 @@ func (c *cluster) monitor() {
 		}
 		select {
 		case <-c.closeCtx.Done():
-			return
+			return false
 		case <-c.wake:
 		case <-timer.C:
 		}
@@ -234,17 +247,27 @@ func (c *cluster) probe(s *server) {
 		slog.Duration("retry_in", delay), slog.Any("error", err))
 }
 
-// recoverPanic turns a panic in a goroutine of the cluster into an error
-// wrapping tiercache.ErrPanic, reported to Config.OnError (with an empty
-// key) and logged.
+// recoverPanic, deferred, turns a panic in a goroutine of the cluster into
+// a report (see reportPanic).
 func (c *cluster) recoverPanic(where string) {
-	r := recover()
-	if r == nil {
-		return
+	if r := recover(); r != nil {
+		c.reportPanic(where, r)
 	}
+}
+
+// reportPanic reports the panic value r as an error wrapping
+// tiercache.ErrPanic to Config.OnError (with an empty key) and logs it.
+// A hook or logger that panics again is not called again for that panic.
+func (c *cluster) reportPanic(where string, r any) {
 	err := fmt.Errorf("memcached: %s: %w: %v", where, tiercache.ErrPanic, r)
-	c.log.Warn("panic", err.Error())
 	if c.cfg.OnError != nil {
-		c.cfg.OnError("", err)
+		safely(func() { c.cfg.OnError("", err) })
 	}
+	safely(func() { c.log.Warn("panic|"+where, err.Error()) })
+}
+
+// safely runs f and swallows its panic.
+func safely(f func()) {
+	defer func() { _ = recover() }()
+	f()
 }

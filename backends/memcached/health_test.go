@@ -2,6 +2,7 @@ package memcached
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"strings"
@@ -166,5 +167,37 @@ func TestSetServersInvalid(t *testing.T) {
 	mustDo(t, m.Close())
 	if err := m.SetServers("127.0.0.1:2"); !errors.Is(err, tiercache.ErrClosed) {
 		t.Errorf("SetServers after Close = %v, want ErrClosed", err)
+	}
+}
+
+// panicHandler is a slog.Handler that panics on one message.
+type panicHandler struct{ msg string }
+
+func (h panicHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h panicHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		panic("handler exploded")
+	}
+	return nil
+}
+func (h panicHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h panicHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestProbePanicReported makes the probe goroutine panic (its logger
+// panics on "probe failed"): the panic is reported to OnError as an error
+// wrapping tiercache.ErrPanic, and the server is still probed afterwards.
+func TestProbePanicReported(t *testing.T) {
+	var log errorLog
+	m := newManagerOn(t, "127.0.0.1:1", func(c *Config) {
+		c.RetryAfter, c.OnError = 20*time.Millisecond, log.add
+		c.Logger = slog.New(panicHandler{"memcached: probe failed"})
+	})
+	for range 2 {
+		_, _, _ = m.Get(bg, "k")
+	}
+	waitFor(t, "two probes", func() bool { return m.Stats().Servers[0].Probes >= 2 })
+	keys, errs := log.snapshot()
+	if len(errs) == 0 || keys[0] != "" || !errors.Is(errs[0], tiercache.ErrPanic) {
+		t.Fatalf("OnError got %q %v; want an ErrPanic with an empty key", keys, errs)
 	}
 }

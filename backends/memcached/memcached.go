@@ -40,10 +40,13 @@
 // Failover: a server that fails Config.EjectAfter consecutive calls (2;
 // refused, timed out, or dropped the connection) leaves the ring for
 // Config.RetryAfter (5s); its keys go to the next server on the ring, so
-// callers see misses there instead of errors. The call that ejects it is
-// retried there at once, so callers see at most EjectAfter-1 errors per
-// server failure (plus the calls in flight on it when it died), and none
-// with 2 replicas when only one server is down. The server comes back after a successful probe; a flapping
+// callers see misses there instead of errors. A call refused by a server
+// (no process listening: it is down and its data gone) goes to the key's
+// next server at once, as does the call whose failure ejects a server, so
+// a crashed server costs callers no errors at all. A server that times out
+// or drops connections may only be slow, or partitioned with its data: its
+// calls fail (after Config.Timeout) until it is ejected, EjectAfter-1
+// errors per caller at most. The server comes back after a successful probe; a flapping
 // server waits twice as long each time, up to MaxRetryAfter (1 minute). A
 // server that comes back after a restart is empty; one that comes back
 // after a network partition still holds what it had, so until those entries

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
@@ -308,27 +309,22 @@ func (s *Store) fanOut(ctx context.Context, ik string, r *replicas, write func(*
 }
 
 // failover returns the server on which to retry a call to the replicas r
-// of ik that failed with err, or nil. It retries only when the failure
-// ejected one of them (or found it ejected): the call then goes where the
-// next call would, the first server of ik's new placement not in r, so
-// that the call that ejects a server sees a miss or a successful write
-// instead of an error. Failures before the ejection are returned: the
-// server may only be slow.
+// of ik that failed with err, or nil: the first live server on the ring
+// from ik that is not in r, where the key goes once the failed server is
+// ejected. It retries when the failure is unambiguous or has ejected the
+// server: a refused connection (no process listening: the server is down
+// and its data gone, so writing elsewhere loses nothing), or a failure
+// that ejected one of r (or found it ejected). Other failures before the
+// ejection (a timeout, a dropped connection) are returned: the server may
+// only be slow, or partitioned with its data.
 func (s *Store) failover(ctx context.Context, ik string, r *replicas, err error) *server {
-	if err == nil || r.fallback || !serverDown(err) || ctxDone(ctx) != nil ||
-		!slices.ContainsFunc(r.servers(), func(srv *server) bool { return srv.ejected.Load() }) {
+	if err == nil || r.fallback || !serverDown(err) || ctxDone(ctx) != nil {
 		return nil
 	}
-	var nr replicas
-	if s.c.pick(ik, s.replicas, &nr) != nil || nr.fallback {
+	if !errors.Is(err, syscall.ECONNREFUSED) && !slices.ContainsFunc(r.servers(), func(srv *server) bool { return srv.ejected.Load() }) {
 		return nil
 	}
-	for _, srv := range nr.servers() {
-		if !slices.Contains(r.servers(), srv) {
-			return srv
-		}
-	}
-	return nil
+	return s.c.next(ik, r.servers())
 }
 
 // SetServers replaces the server list while calls run; see
