@@ -159,4 +159,3 @@ func faultCSV(f *FaultReport) []string {
 	}
 	return out
 }
-

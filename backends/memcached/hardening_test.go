@@ -133,7 +133,7 @@ func serverStats(t *testing.T, srv *memcachedtest.Server) map[string]int64 {
 // error string (the key quoted whole). Every error message stays short.
 func TestErrorsDoNotQuoteHugeKeys(t *testing.T) {
 	m := newManagerOn(t, "127.0.0.1:1", nil) // refuses every call
-	key := strings.Repeat("\x01k", 512<<10)   // 1 MiB, %q would make it 4 MiB
+	key := strings.Repeat("\x01k", 512<<10)  // 1 MiB, %q would make it 4 MiB
 	errs := map[string]error{}
 	_, _, errs["Get"] = m.Get(bg, key)
 	_, errs["Put"] = m.Put(bg, key, tiercachetest.Response("k", 10), ttl(time.Hour))
