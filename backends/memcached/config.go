@@ -144,9 +144,9 @@ func (c Config) check() error {
 	case len(c.Servers) > 0 && c.Selector != nil:
 		return fmt.Errorf("both Servers and Selector are set")
 	case c.Selector != nil && c.Replicas > 1:
-		return fmt.Errorf("Replicas %d with a Selector (which picks one server per key)", c.Replicas)
+		return fmt.Errorf("with a Selector (one server per key) the replica count must be 1, got %d", c.Replicas)
 	case c.Replicas > maxReplicas:
-		return fmt.Errorf("Replicas %d above %d", c.Replicas, maxReplicas)
+		return fmt.Errorf("replica count %d above %d", c.Replicas, maxReplicas)
 	case c.MaxItemSize > 0 && c.MaxItemSize < 4<<10:
 		return fmt.Errorf("MaxItemSize %d below 4 KiB", c.MaxItemSize)
 	}

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -39,13 +39,24 @@ func Addrs(servers []*Server) []string {
 // Pause stops the server process with SIGSTOP: it keeps its port and its
 // connections, the kernel still accepts new ones, but nothing is answered,
 // as a hung server behaves. Resume continues it. Kill works on a paused
-// server. Pausing a killed server does nothing.
-func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+// server. Pausing a killed server does nothing. Where there is no SIGSTOP
+// (Windows), Pause skips the test.
+func (s *Server) Pause() {
+	s.tb.Helper()
+	if stopSignal == nil {
+		s.tb.Skip("memcachedtest: Pause needs SIGSTOP, which this system does not have")
+	}
+	s.signal(stopSignal)
+}
 
 // Resume continues a paused server with SIGCONT.
-func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+func (s *Server) Resume() {
+	if contSignal != nil {
+		s.signal(contSignal)
+	}
+}
 
-func (s *Server) signal(sig syscall.Signal) {
+func (s *Server) signal(sig os.Signal) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.proc != nil {
