@@ -79,10 +79,16 @@ func (sl *slot) end() {
 	sl.mu.Unlock()
 }
 
-// abort fails the pending I/O of the call: the context has ended.
+// abort fails the pending I/O of the call: the context has ended. It may
+// run late, after end (context.AfterFunc's stop does not wait for it): it
+// does nothing unless the slot's current context has ended, so that a late
+// abort never touches the next call.
 func (sl *slot) abort() {
 	sl.mu.Lock()
 	defer sl.mu.Unlock()
+	if sl.ctx == nil || sl.ctx.Err() == nil {
+		return
+	}
 	sl.cap = time.Unix(1, 0)
 	if sl.conn != nil {
 		_ = sl.conn.Conn.SetDeadline(sl.cap)
