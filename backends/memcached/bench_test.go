@@ -77,7 +77,9 @@ func BenchmarkItemKey(b *testing.B) {
 // modulo N) over the same servers, in one process: the Store's ring, pools,
 // health and counters against the raw client. Keys cycle over 64 items
 // spread on the servers, each client reading items it placed itself.
-// Compare with -count 5 (sub-benchmarks interleave).
+// Compare with -count 5 (sub-benchmarks interleave). cpu-ns/op is the
+// client process's CPU time per Get (user + system, from getrusage): the
+// client's cost, which the machine's load disturbs less than wall time.
 func BenchmarkClusterGet(b *testing.B) {
 	servers := memcachedtest.StartN(b, 3, memcachedtest.Options{})
 	addrs := memcachedtest.Addrs(servers)
@@ -117,12 +119,14 @@ func BenchmarkClusterGet(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
+			cpu := processCPU()
 			for b.Loop() {
 				if err := bc.get(i); err != nil {
 					b.Fatal(err)
 				}
 				i++
 			}
+			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 		b.Run(bc.name+"/parallel", func(b *testing.B) {
 			b.ReportAllocs()

@@ -29,13 +29,20 @@
 // (distribution ketama, hash md5) compute it: MD5, 160 points per server of
 // even share, 4 points per digest, points named "host-i" on port 11211 and
 // "host:port-i" otherwise, weights as in "10.0.0.1:11211 2". A key lands on
-// the server those clients pick for the same item key (Config.Prefix
-// included), so a fleet shared with C, PHP (php-memcached) or Python
-// (pylibmc) services, or with twemproxy, stays coherent; the placement of a
-// fixed key set is pinned by a test against libmemcached itself
-// (testdata/ketama). Going from 3 to 4 servers moves about a quarter of the
-// keys; removing one moves only its keys. Config.Selector accepts any
-// gomemcache ServerSelector instead.
+// the server those clients pick for the same item key, so a fleet shared
+// with C, PHP (php-memcached) or Python (pylibmc) services, or with
+// twemproxy, stays coherent: any of them can find or delete an entry this
+// package wrote. That is why the point names are libmemcached's (twemproxy
+// copied them for the same reason), not spymemcached's "/host:port-i" or
+// another client's, which place keys elsewhere. The placement of a fixed
+// key set is pinned by a test against libmemcached itself (testdata/ketama)
+// and checked live against twemproxy. The hashed key is the item key,
+// Config.Prefix included, as twemproxy hashes it; libmemcached hashes its
+// namespace (MEMCACHED_CALLBACK_NAMESPACE, php-memcached's OPT_PREFIX_KEY)
+// only with MEMCACHED_BEHAVIOR_HASH_WITH_PREFIX_KEY, so set that behaviour in
+// a client that uses one. Going from 3 to 4 servers moves about a quarter
+// of the keys; removing one moves only its keys. Config.Selector accepts
+// any gomemcache ServerSelector instead.
 //
 // Failover: a server that fails Config.EjectAfter consecutive calls (2;
 // refused, timed out, or dropped the connection) leaves the ring for
