@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -199,5 +204,33 @@ func TestProbePanicReported(t *testing.T) {
 	keys, errs := log.snapshot()
 	if len(errs) == 0 || keys[0] != "" || !errors.Is(errs[0], tiercache.ErrPanic) {
 		t.Fatalf("OnError got %q %v; want an ErrPanic with an empty key", keys, errs)
+	}
+}
+
+// TestFailureClassification pins which outcomes count against a server:
+// unreachable or silent servers do, answers (a miss included) do not.
+func TestFailureClassification(t *testing.T) {
+	timeout := &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	tests := []struct {
+		name           string
+		err            error
+		answer, failed bool
+	}{
+		{"success", nil, true, false},
+		{"miss", memcache.ErrCacheMiss, true, false},
+		{"not stored", memcache.ErrNotStored, true, false},
+		{"cas conflict", memcache.ErrCASConflict, true, false},
+		{"refused", refused, false, true},
+		{"timeout", timeout, false, true},
+		{"connect timeout", &memcache.ConnectTimeoutError{}, false, true},
+		{"EOF", io.EOF, false, true},
+		{"reset", fmt.Errorf("read: %w", syscall.ECONNRESET), false, true},
+		{"server error line", errors.New(`memcache: unexpected response line from "set": "SERVER_ERROR out of memory"`), false, false},
+	}
+	for _, tc := range tests {
+		if a, f := answered(tc.err), serverDown(tc.err); a != tc.answer || f != tc.failed {
+			t.Errorf("%s: answered %v, serverDown %v; want %v, %v", tc.name, a, f, tc.answer, tc.failed)
+		}
 	}
 }
