@@ -72,7 +72,7 @@ func (c *cluster) ringTopology(old *topology, specs []serverSpec) *topology {
 	names, weights := make([]string, len(specs)), make([]int, len(specs))
 	for i, spec := range specs {
 		s := old.find(spec.addr.String())
-		if s == nil || s.spec != spec {
+		if s == nil || !s.spec.same(spec) {
 			s = newServer(spec, c.cfg)
 		}
 		t.servers[i], t.byAddr[spec.addr.String()] = s, s

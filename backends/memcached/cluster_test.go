@@ -116,8 +116,12 @@ func TestSetServersUnderLoad(t *testing.T) {
 	l := startLoad(t, m, keys, 4, 3)
 	l.settle(t, 1000)
 	l.next(t)
+	kept := serverState(t, m, addrs[0])
 	if err := m.SetServers(addrs...); err != nil {
 		t.Fatal(err)
+	}
+	if st := serverState(t, m, addrs[0]); st.Gets < kept.Gets {
+		t.Errorf("a server kept by SetServers lost its counters: %d gets, had %d", st.Gets, kept.Gets)
 	}
 	l.settle(t, 2000)
 	l.next(t)

@@ -19,6 +19,12 @@ type serverSpec struct {
 	addr   net.Addr // resolved; String() is cached
 }
 
+// same reports whether s and o describe the same server, so that
+// SetServers keeps its state.
+func (s serverSpec) same(o serverSpec) bool {
+	return s.name == o.name && s.point == o.point && s.weight == o.weight && s.addr.String() == o.addr.String()
+}
+
 // parseServers parses and resolves Config.Servers entries. An entry is
 // "host:port" or a unix socket path (containing "/"), optionally followed
 // by whitespace and a weight from 1 to maxWeight (default 1). An address
