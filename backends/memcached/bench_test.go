@@ -3,6 +3,7 @@ package memcached
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,6 +81,8 @@ func BenchmarkItemKey(b *testing.B) {
 // Compare with -count 5 (sub-benchmarks interleave). cpu-ns/op is the
 // client process's CPU time per Get (user + system, from getrusage): the
 // client's cost, which the machine's load disturbs less than wall time.
+// "paired" alternates the two clients op by op and reports the ratio of
+// their median latencies: the figure to trust on a busy machine.
 func BenchmarkClusterGet(b *testing.B) {
 	servers := memcachedtest.StartN(b, 3, memcachedtest.Options{})
 	addrs := memcachedtest.Addrs(servers)
@@ -112,6 +115,7 @@ func BenchmarkClusterGet(b *testing.B) {
 		_, err := c.Get("sl:" + keys[i%len(keys)])
 		return err
 	}
+	b.Run("paired", func(b *testing.B) { pairedGets(b, ringGet, listGet) })
 	for _, bc := range []struct {
 		name string
 		get  func(int) error
@@ -143,4 +147,33 @@ func BenchmarkClusterGet(b *testing.B) {
 			})
 		})
 	}
+}
+
+// pairedGets alternates one Get through each client and times each, so
+// that both see the same machine load, and reports the median latency of
+// each (ring-ns/op, serverlist-ns/op) and their ratio (ring/serverlist).
+func pairedGets(b *testing.B, ring, list func(int) error) {
+	var rt, lt []time.Duration
+	i := 0
+	for b.Loop() {
+		for k, get := range []func(int) error{ring, list} {
+			t0 := time.Now()
+			if err := get(i); err != nil {
+				b.Fatal(err)
+			}
+			d := time.Since(t0)
+			if k == 0 {
+				rt = append(rt, d)
+			} else {
+				lt = append(lt, d)
+			}
+		}
+		i++
+	}
+	slices.Sort(rt)
+	slices.Sort(lt)
+	mr, ml := rt[len(rt)/2], lt[len(lt)/2]
+	b.ReportMetric(float64(mr), "ring-ns/op")
+	b.ReportMetric(float64(ml), "serverlist-ns/op")
+	b.ReportMetric(float64(mr)/float64(ml), "ratio")
 }
