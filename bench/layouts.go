@@ -17,8 +17,9 @@ import (
 type layoutSpec struct {
 	id       string // flag value
 	name     string // display name
-	lower    string // "", "disk" or "memcached"
+	lower    string // "", "disk", "memcached" or "mcpool"
 	compress bool   // Compress the lower tier
+	replicas int    // memcached replicas of a pool layout
 }
 
 var layoutSpecs = []layoutSpec{
@@ -27,6 +28,8 @@ var layoutSpecs = []layoutSpec{
 	{id: "lru-zdisk", name: "lru > zstd(disk)", lower: "disk", compress: true},
 	{id: "lru-mc", name: "lru > memcached", lower: "memcached"},
 	{id: "lru-zmc", name: "lru > zstd(memcached)", lower: "memcached", compress: true},
+	{id: "lru-mc3", name: "lru > memcached×3", lower: "mcpool", replicas: 1},
+	{id: "lru-mc3r2", name: "lru > memcached×3 r2", lower: "mcpool", replicas: 2},
 }
 
 // layoutIDs returns the flag values of every layout, in run order.
@@ -76,6 +79,7 @@ type stack struct {
 	mgr     tiercache.Manager
 	layered *tiercache.Layered // nil for a single tier
 	front   *lru.Manager
+	mc      *memcached.Manager // the pool's Manager in a pool layout
 	tiers   []tier
 	closers []func() error // run in reverse order by close
 }
@@ -113,6 +117,8 @@ func (e *env) build(spec layoutSpec) (_ *stack, err error) {
 		lower, t, err = e.buildDisk(s)
 	case "memcached":
 		lower, t, err = e.buildMemcached(s)
+	case "mcpool":
+		lower, t, err = e.buildPool(s)
 	}
 	if err != nil {
 		return nil, err

@@ -45,6 +45,7 @@ type options struct {
 	mcMemory    byteSize
 	layouts     []string
 	memcached   string
+	killServer  bool
 	jsonPath    string
 	csvPath     string
 	htmlPath    string
@@ -102,6 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.diskSync, "disk-sync", "none", "disk tier fsync mode: none, file or dir")
 	fs.Var(&o.mcMemory, "memcached-memory", "memory of a memcached started by the command (-m)")
 	fs.StringVar(&o.memcached, "memcached", "", "memcached host:port to use; empty: start one from PATH or $MEMCACHED_BIN if found; \"off\": none")
+	fs.BoolVar(&o.killServer, "kill-server", false, "kill one server of the memcached pool (SIGKILL) halfway through each pool layout's measured run, and report before/after")
 	fs.StringVar(&layouts, "layouts", strings.Join(layoutIDs(), ","), "comma-separated layouts to run: "+strings.Join(layoutIDs(), ", "))
 	fs.StringVar(&o.jsonPath, "json", "", "write the results as JSON to `file`")
 	fs.StringVar(&o.csvPath, "csv", "", "write the results as CSV to `file`")

@@ -32,13 +32,10 @@ func findMemcached(o *options, stderr io.Writer) *mcServer {
 	case "off", "none":
 		return nil
 	case "":
-		bin := os.Getenv("MEMCACHED_BIN")
-		if bin == "" {
-			var err error
-			if bin, err = exec.LookPath("memcached"); err != nil {
-				fmt.Fprintln(stderr, "bench: no memcached on PATH (or $MEMCACHED_BIN) and no -memcached: skipping the memcached layouts")
-				return nil
-			}
+		bin, err := memcachedBin()
+		if err != nil {
+			fmt.Fprintln(stderr, "bench: no memcached on PATH (or $MEMCACHED_BIN) and no -memcached: skipping the memcached layouts")
+			return nil
 		}
 		s := &mcServer{owned: true, bin: bin, memory: int64(o.mcMemory)}
 		if err := s.start(); err != nil {
@@ -53,6 +50,14 @@ func findMemcached(o *options, stderr io.Writer) *mcServer {
 		return nil
 	}
 	return s
+}
+
+// memcachedBin returns $MEMCACHED_BIN, or the memcached on PATH.
+func memcachedBin() (string, error) {
+	if bin := os.Getenv("MEMCACHED_BIN"); bin != "" {
+		return bin, nil
+	}
+	return exec.LookPath("memcached")
 }
 
 // start runs memcached on a free loopback port and waits until it answers.

@@ -80,6 +80,7 @@ type Row struct {
 	BytesReadUp    int64          `json:"bytes_read_up"`    // body bytes read from tiers below the front
 	Tiers          []TierRow      `json:"tiers"`
 	Latency        []LatencyPoint `json:"latency"`
+	Fault          *FaultReport   `json:"fault,omitempty"` // -kill-server, pool layouts
 	Error          string         `json:"error,omitempty"`
 }
 
@@ -240,6 +241,7 @@ func printTable(w io.Writer, rep *Report) {
 			fmt.Fprintln(w, "  state (first references always miss), or shards too small to behave like one LRU")
 		}
 	}
+	printFaults(w, rep)
 	for _, n := range rep.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}
@@ -293,6 +295,7 @@ func writeCSV(w io.Writer, rep *Report) error {
 			head = append(head, fmt.Sprintf("tier%d_%s", i, f))
 		}
 	}
+	head = append(head, faultCSVHead...)
 	cw := csv.NewWriter(w)
 	cw.Write(append(head, "error"))
 	fl := func(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
@@ -310,6 +313,7 @@ func writeCSV(w io.Writer, rep *Report) error {
 			rec = append(rec, t.Name, it(t.Gets), it(t.Hits), fl(t.HitRatio), it(t.BytesHeld), it(t.BytesWritten),
 				it(t.BytesRead), it(t.Promotions), it(t.Errors))
 		}
+		rec = append(rec, faultCSV(r.Fault)...)
 		cw.Write(append(rec, r.Error))
 	}
 	cw.Flush()

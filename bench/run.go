@@ -19,6 +19,7 @@ type env struct {
 	o      *options
 	w      *workload.Workload
 	mc     *mcServer
+	pool   *mcPool
 	stderr io.Writer
 }
 
@@ -39,9 +40,13 @@ func benchmark(o *options, stderr io.Writer) (*Report, error) {
 		e.mc = findMemcached(o, stderr)
 		defer e.mc.stop()
 	}
+	if e.needsPool() {
+		e.pool = startPool(o, stderr)
+		defer e.pool.stop()
+	}
 	for _, id := range o.layouts {
 		spec := specOf(id)
-		if spec.lower == "memcached" && e.mc == nil {
+		if (spec.lower == "memcached" && e.mc == nil) || (spec.lower == "mcpool" && e.pool == nil) {
 			if o.memcached != "" || !isDefaultLayouts(o.layouts) {
 				rep.Notes = append(rep.Notes, "skipped "+spec.name+": no memcached")
 			}
@@ -83,7 +88,7 @@ func (e *env) runLayout(spec layoutSpec) Row {
 		e.replay(ctx, s, spec.name+" warm-up", e.w.Warmup, 0)
 	}
 	before := s.snapshot()
-	res := e.replay(ctx, s, spec.name, e.w.Trace, e.o.duration)
+	res := e.measure(ctx, s, &row)
 	after := s.snapshot()
 	row.fill(res, s, before, after)
 	if res.Err != nil {

@@ -31,8 +31,14 @@ import (
 // of one key from mixing their chunks. A reader fetches the chunks with
 // GetMulti, checks every length and the checksum, and returns the value
 // whole; a missing chunk (evicted) is a miss, a failed check is a miss that
-// is reported; both delete the chunks that are left and the manifest,
-// unless a newer Set has replaced it meanwhile (checked by CAS).
+// is reported; both delete the manifest, unless a newer Set has replaced it
+// meanwhile (checked by CAS), and leave the chunks to expire.
+//
+// The chunks and the manifest of a value are all written to the same
+// server (each replica gets a whole copy), and a reader fetches the chunks
+// from the server it read the manifest from: whatever the ring does
+// (ejections, SetServers), a value is read whole from one server or not
+// at all.
 const (
 	manifestMagic   = "tcMC"
 	manifestVersion = 1
@@ -102,104 +108,102 @@ func parseManifest(b []byte, maxValue int) (manifest, error) {
 	return m, nil
 }
 
-// chunkKeys returns the keys of m's chunks.
-func (s *Store) chunkKeys(m manifest) []string {
-	keys := make([]string, m.count())
-	for i := range keys {
-		keys[i] = chunkKey(s.prefix, m.gen, i)
+// chunkKeys returns the keys of m's chunks from..to-1.
+func (s *Store) chunkKeys(m manifest, from, to int) []string {
+	keys := make([]string, 0, to-from)
+	for i := from; i < to; i++ {
+		keys = append(keys, chunkKey(s.prefix, m.gen, i))
 	}
 	return keys
 }
 
-// storeChunks writes value as chunks and then its manifest under ik. It
-// stops before the manifest when ctx ends, leaving the previous entry in
-// place; chunks already written expire unread.
-func (s *Store) storeChunks(ctx context.Context, ik string, value []byte, exp int32) error {
+// storeChunks writes value as chunks and then its manifest under ik, all on
+// srv (so that the server that holds the manifest holds its chunks, across
+// ejections and replicas). It stops before the manifest when ctx ends,
+// leaving the previous entry in place; chunks already written expire
+// unread.
+func (s *Store) storeChunks(ctx context.Context, srv *server, fallback bool, ik string, value []byte, exp int32) error {
 	m := manifest{total: len(value), chunkSize: s.chunkSize, sum: crc32.Checksum(value, castagnoli)}
 	_, _ = rand.Read(m.gen[:]) // never fails (crypto/rand)
-	for i, k := range s.chunkKeys(m) {
+	for i := range m.count() {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("memcached: set: %w", err)
+			return fmt.Errorf("memcached: set on %s: %w", srv.spec.name, err)
 		}
 		off := i * m.chunkSize
 		chunk := value[off : off+m.chunkLen(i)]
-		if err := s.put(&memcache.Item{Key: k, Value: chunk, Flags: flagChunk, Expiration: exp}); err != nil {
+		it := &memcache.Item{Key: chunkKey(s.prefix, m.gen, i), Value: chunk, Flags: flagChunk, Expiration: exp}
+		if err := s.put(ctx, srv, fallback, it); err != nil {
 			return err
 		}
 	}
-	return s.put(&memcache.Item{Key: ik, Value: m.marshal(), Flags: flagManifest, Expiration: exp})
+	return s.put(ctx, srv, fallback, &memcache.Item{Key: ik, Value: m.marshal(), Flags: flagManifest, Expiration: exp})
 }
 
-// loadChunks reads the value described by the manifest item mi.
-func (s *Store) loadChunks(ctx context.Context, key string, mi *memcache.Item) ([]byte, error) {
+// loadChunks reads from srv the value described by the manifest item mi.
+// The chunk keys are built one batch at a time, so that a forged manifest
+// announcing a huge number of chunks costs one batch when its chunks are
+// missing.
+func (s *Store) loadChunks(ctx context.Context, srv *server, fallback bool, key string, mi *memcache.Item) ([]byte, error) {
 	m, err := parseManifest(mi.Value, s.maxValueSize)
 	if err != nil {
-		s.discard(key, mi, nil, err)
+		s.discard(ctx, srv, fallback, key, mi, err)
 		return nil, nil
 	}
-	keys := s.chunkKeys(m)
-	items := make(map[string]*memcache.Item, len(keys))
-	for start := 0; start < len(keys); start += getBatch {
+	var value []byte // allocated once the first batch is complete
+	for start := 0; start < m.count(); start += getBatch {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("memcached: get: %w", err)
+			return nil, fmt.Errorf("memcached: get chunks on %s: %w", srv.spec.name, err)
 		}
-		batch := keys[start:min(start+getBatch, len(keys))]
+		batch := s.chunkKeys(m, start, min(start+getBatch, m.count()))
 		var got map[string]*memcache.Item
-		err := s.retry(func() (err error) { got, err = s.client.GetMulti(batch); return err })
+		err := s.call(ctx, srv, fallback, func(c *memcache.Client) (err error) { got, err = c.GetMulti(batch); return err })
 		if err != nil {
-			return nil, fmt.Errorf("memcached: get chunks: %w", err)
+			return nil, s.opError(ctx, "get chunks", srv, err)
 		}
 		if len(got) < len(batch) {
-			s.discard(key, mi, keys, nil) // evicted: a plain miss
+			s.discard(ctx, srv, fallback, key, mi, nil) // evicted: a plain miss
 			return nil, nil
 		}
-		for k, it := range got {
-			items[k] = it
+		if value == nil {
+			value = make([]byte, 0, m.total)
+		}
+		if value, err = appendChunks(value, m, start, batch, got); err != nil {
+			s.discard(ctx, srv, fallback, key, mi, err)
+			return nil, nil
 		}
 	}
-	value, err := assemble(m, keys, items)
-	if err != nil {
-		s.discard(key, mi, keys, err)
+	if sum := crc32.Checksum(value, castagnoli); sum != m.sum {
+		s.discard(ctx, srv, fallback, key, mi, fmt.Errorf("memcached: %w: chunked value checksum %08x, want %08x", tiercache.ErrCorrupt, sum, m.sum))
 		return nil, nil
 	}
 	return value, nil
 }
 
-// assemble joins the chunks and verifies lengths and the checksum.
-func assemble(m manifest, keys []string, items map[string]*memcache.Item) ([]byte, error) {
-	value := make([]byte, 0, m.total)
-	for i, k := range keys {
+// appendChunks appends the chunks start.. of a batch to value, checking
+// their flags and lengths.
+func appendChunks(value []byte, m manifest, start int, keys []string, items map[string]*memcache.Item) ([]byte, error) {
+	for j, k := range keys {
+		i := start + j
 		it := items[k]
 		if it.Flags != flagChunk || len(it.Value) != m.chunkLen(i) {
-			return nil, fmt.Errorf("memcached: %w: chunk %d of %d: %d bytes, flags %#x", tiercache.ErrCorrupt, i, len(keys), len(it.Value), it.Flags)
+			return nil, fmt.Errorf("memcached: %w: chunk %d of %d: %d bytes, flags %#x", tiercache.ErrCorrupt, i, m.count(), len(it.Value), it.Flags)
 		}
 		value = append(value, it.Value...)
-	}
-	if got := crc32.Checksum(value, castagnoli); got != m.sum {
-		return nil, fmt.Errorf("memcached: %w: chunked value checksum %08x, want %08x", tiercache.ErrCorrupt, got, m.sum)
 	}
 	return value, nil
 }
 
 // discard removes a damaged or incomplete entry, the item it that Get read
-// and any chunk keys (best effort), and reports cause, when not nil, joined
-// with any delete error. it is removed only while it is unchanged (a CAS
-// that expires it at once): a Set that replaced it since keeps its value.
-// Chunk keys carry the entry's own generation id, so deleting them never
-// touches a newer entry.
-func (s *Store) discard(key string, it *memcache.Item, chunks []string, cause error) {
-	var errs []error
-	if err := s.expireIfUnchanged(it); err != nil {
-		errs = append(errs, err)
-	}
-	for _, k := range chunks {
-		if err := s.remove(k); err != nil {
-			errs = append(errs, err)
-		}
-	}
+// from srv, and reports cause, when not nil, joined with any delete error.
+// it is removed only while it is unchanged (a CAS that expires it at once):
+// a Set that replaced it since keeps its value. The chunks are not deleted:
+// unreachable once the manifest is gone, they leave by expiry or LRU
+// eviction (deleting them would cost a round trip each).
+func (s *Store) discard(ctx context.Context, srv *server, fallback bool, key string, it *memcache.Item, cause error) {
+	err := s.expireIfUnchanged(ctx, srv, fallback, it)
 	if cause != nil {
-		if len(errs) > 0 {
-			cause = errors.Join(cause, fmt.Errorf("memcached: delete damaged entry: %w", errors.Join(errs...)))
+		if err != nil {
+			cause = errors.Join(cause, fmt.Errorf("memcached: delete damaged entry: %w", err))
 		}
 		s.report(key, cause)
 	}
@@ -209,12 +213,12 @@ func (s *Store) discard(key string, it *memcache.Item, chunks []string, cause er
 // empty item that has already expired (memcached reads a negative
 // expiration so), unless another write changed it meanwhile. An item that
 // is gone or was changed is not an error.
-func (s *Store) expireIfUnchanged(it *memcache.Item) error {
+func (s *Store) expireIfUnchanged(ctx context.Context, srv *server, fallback bool, it *memcache.Item) error {
 	gone := &memcache.Item{Key: it.Key, Flags: it.Flags, Expiration: -1, CasID: it.CasID}
-	err := s.retry(func() error { return s.client.CompareAndSwap(gone) })
+	err := s.call(ctx, srv, fallback, func(c *memcache.Client) error { return c.CompareAndSwap(gone) })
 	switch {
 	case err == nil, errors.Is(err, memcache.ErrCASConflict), errors.Is(err, memcache.ErrNotStored), errors.Is(err, memcache.ErrCacheMiss):
 		return nil
 	}
-	return err
+	return s.opError(ctx, "delete damaged entry", srv, err)
 }

@@ -3,7 +3,6 @@ package memcached
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"io"
 	"net"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/tiercache/tiercache/internal/memcachedtest"
 )
 
@@ -114,7 +112,7 @@ func TestDiscardKeepsNewerValue(t *testing.T) {
 	mustDo(t, err)
 	man, err := parseManifest(it.Value, DefaultMaxValueSize)
 	mustDo(t, err)
-	mustDo(t, c.Delete(direct.chunkKeys(man)[2])) // evicted
+	mustDo(t, c.Delete(direct.chunkKeys(man, 0, man.count())[2])) // evicted
 
 	type result struct {
 		v   []byte
@@ -135,10 +133,5 @@ func TestDiscardKeepsNewerValue(t *testing.T) {
 	v, err := direct.Get(bg, "k")
 	if err != nil || !bytes.Equal(v, newer) {
 		t.Fatalf("after the racing read, Get = %q, %v; want %q (the newer value was deleted)", v, err, newer)
-	}
-	for _, k := range direct.chunkKeys(man) {
-		if _, err := c.Get(k); !errors.Is(err, memcache.ErrCacheMiss) {
-			t.Errorf("chunk %q of the incomplete entry left behind: %v", k, err)
-		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -36,6 +37,38 @@ func Example() {
 	}
 	if got != nil {
 		fmt.Printf("%d %s\n", got.Status, got.Body)
+	}
+}
+
+// Example_cluster spreads keys over three servers on a consistent-hash ring
+// (placed as libmemcached and twemproxy place them), keeps two copies of
+// each entry, logs ejections, changes the servers at run time and reads
+// the per-server counters. It needs the servers, so it is compiled but not
+// run by go test.
+func Example_cluster() {
+	m, err := memcached.New(memcached.Config{
+		Servers: []string{
+			"10.0.0.1:11211",
+			"10.0.0.2:11211",
+			"10.0.0.3:11211 2", // weight 2: twice the keys
+		},
+		Replicas:   2,               // each Put writes 2 servers; losing one loses no hits
+		EjectAfter: 2,               // consecutive failures before a server leaves the ring
+		RetryAfter: 5 * time.Second, // then probed every 5s (backing off if it flaps)
+		Logger:     slog.Default(),  // ejections, rejoins, failed probes
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+
+	// Add a fourth server while traffic runs: about a quarter of the keys
+	// move to it.
+	if err := m.SetServers("10.0.0.1:11211", "10.0.0.2:11211", "10.0.0.3:11211 2", "10.0.0.4:11211"); err != nil {
+		log.Fatal(err)
+	}
+	for _, s := range m.Stats().Servers {
+		fmt.Printf("%s %s: %d gets, %d hits, %d errors, %d ejections\n", s.Server, s.State, s.Gets, s.Hits, s.Errors, s.Ejections)
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/memcachedtest"
 	"github.com/tiercache/tiercache/tiercachetest"
 )
 
@@ -243,50 +242,4 @@ func TestCloseWhileInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	wg.Wait()
-}
-
-// TestOneOfTwoServersDies checks the documented behaviour: the dead
-// server's keys give errors, the live server's keys keep hitting, and no
-// key moves.
-func TestOneOfTwoServersDies(t *testing.T) {
-	a, b := memcachedtest.Start(t), memcachedtest.Start(t)
-	m := newManagerOn(t, a.Addr, func(c *Config) { c.Servers = []string{a.Addr, b.Addr} })
-	want := tiercachetest.Response("v", 100)
-	const n = 40
-	for i := range n {
-		tiercachetest.MustPut(t, m, fmt.Sprint("key", i), want, ttl(time.Hour))
-	}
-	onA, _ := raw(a.Addr).GetMulti(keysFor(m, n))
-	b.Kill()
-	var hits, errs int
-	for i := range n {
-		key := fmt.Sprint("key", i)
-		err := within(t, "Get with a dead server", func() error {
-			got, _, err := m.Get(bg, key)
-			if err == nil && got == nil {
-				return errors.New("miss")
-			}
-			return err
-		})
-		_, shouldHit := onA[m.Store().ItemKey(key)]
-		switch {
-		case err == nil && shouldHit:
-			hits++
-		case err != nil && !shouldHit:
-			errs++
-		default:
-			t.Errorf("Get(%s): %v; key on the live server: %v", key, err, shouldHit)
-		}
-	}
-	if hits == 0 || errs == 0 {
-		t.Fatalf("hits %d, errors %d: keys were not spread over both servers", hits, errs)
-	}
-}
-
-func keysFor(m *Manager, n int) []string {
-	keys := make([]string, n)
-	for i := range keys {
-		keys[i] = m.Store().ItemKey(fmt.Sprint("key", i))
-	}
-	return keys
 }

@@ -87,3 +87,16 @@ func (l *errorLog) snapshot() ([]string, []error) {
 func ttl(d time.Duration) *tiercache.Policy { return tiercache.NewTTLPolicy(d) }
 
 var bg = context.Background()
+
+// shortKey truncates a key for test messages.
+func shortKey(k string) string {
+	if len(k) <= 64 {
+		return k
+	}
+	return k[:64] + "..."
+}
+
+// contextWithTimeout is context.WithTimeout on the background context.
+func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(bg, d)
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+
+	"github.com/tiercache/tiercache/internal/keyfmt"
 )
 
 // Key scheme. Every memcached key this package writes is Config.Prefix
@@ -77,16 +79,7 @@ func checkPrefix(p string) error {
 		return nil
 	}
 	if len(p) > MaxPrefixLen || !legalKey(p) {
-		return fmt.Errorf("prefix %q: want at most %d bytes with no spaces or control characters", shortKey(p), MaxPrefixLen)
+		return fmt.Errorf("prefix %s: want at most %d bytes with no spaces or control characters", keyfmt.Quote(p), MaxPrefixLen)
 	}
 	return nil
-}
-
-// shortKey truncates a key for error messages.
-func shortKey(k string) string {
-	const limit = 64
-	if len(k) <= limit {
-		return k
-	}
-	return k[:limit] + "..."
 }

@@ -24,103 +24,64 @@
 // keys. A chunked value reads back whole or not at all. Config.DisableChunking
 // refuses such values with an error wrapping tiercache.ErrTooLarge instead.
 //
-// Several servers: keys are spread by gomemcache's ServerList, which picks
-// crc32(key) modulo the number of servers (deterministic, not a consistent
-// hash ring). There is no failover: while a server is down, the keys it owns
-// give errors (fast: a refused connection, or Config.Timeout), and no key
-// moves to another server; when it comes back it starts empty and serves
-// misses until refilled. Chunks of one value may live on several servers.
-// Changing the server list remaps most keys.
+// Several servers: keys are placed on a consistent-hash ring, ketama as
+// libmemcached (MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED) and twemproxy
+// (distribution ketama, hash md5) compute it: MD5, 160 points per server of
+// even share, 4 points per digest, points named "host-i" on port 11211 and
+// "host:port-i" otherwise, weights as in "10.0.0.1:11211 2". A key lands on
+// the server those clients pick for the same item key, so a fleet shared
+// with C, PHP (php-memcached) or Python (pylibmc) services, or with
+// twemproxy, stays coherent: any of them can find or delete an entry this
+// package wrote. That is why the point names are libmemcached's (twemproxy
+// copied them for the same reason), not spymemcached's "/host:port-i" or
+// another client's, which place keys elsewhere. The placement of a fixed
+// key set is pinned by a test against libmemcached itself (testdata/ketama)
+// and checked live against twemproxy. The hashed key is the item key,
+// Config.Prefix included, as twemproxy hashes it; libmemcached hashes its
+// namespace (MEMCACHED_CALLBACK_NAMESPACE, php-memcached's OPT_PREFIX_KEY)
+// only with MEMCACHED_BEHAVIOR_HASH_WITH_PREFIX_KEY, so set that behaviour in
+// a client that uses one. Going from 3 to 4 servers moves about a quarter
+// of the keys; removing one moves only its keys. Config.Selector accepts
+// any gomemcache ServerSelector instead.
+//
+// Failover: a server that fails Config.EjectAfter consecutive calls (2;
+// refused, timed out, or dropped the connection) leaves the ring for
+// Config.RetryAfter (5s); its keys go to the next server on the ring, so
+// callers see misses there instead of errors. A call refused by a server
+// (no process listening: it is down and its data gone) goes to the key's
+// next server at once, as does the call whose failure ejects a server, so
+// a crashed server costs callers no errors at all. A server that times out
+// or drops connections may only be slow, or partitioned with its data: its
+// calls fail (after Config.Timeout) until it is ejected, EjectAfter-1
+// errors per caller at most. The server comes back after a successful probe; a flapping
+// server waits twice as long each time, up to MaxRetryAfter (1 minute). A
+// server that comes back after a restart is empty; one that comes back
+// after a network partition still holds what it had, so until those entries
+// expire it can return values older than writes (and Deletes) made while it
+// was out. See health.go for the exact rules.
+//
+// Replicas: with Config.Replicas 2, a Put writes the first 2 live servers on
+// the ring from the key, a Get reads the first live one (and the next when
+// it fails), a Delete removes the key from both: losing one server loses no
+// hits. See Store.Set for what a Put that fails on one replica leaves.
+//
+// Live membership: [Manager.SetServers] replaces the server list while
+// calls run, with no lock held across network calls; servers kept keep
+// their connections, health and counters. Chunks of a large value always
+// live on the server that holds its manifest, so a value is read whole or
+// not at all whatever the ring does.
+//
+// Stats: [Manager.Stats] reports per-server counters (gets, hits, errors,
+// ejections) and states, so an operator can see which server is sick;
+// Config.Logger receives ejections, rejoins and failed probes.
 package memcached
 
 import (
 	"context"
-	"fmt"
-	"runtime"
-	"time"
 
 	"github.com/tiercache/tiercache"
 	"github.com/tiercache/tiercache/codec"
 )
-
-// Defaults applied to a zero Config field.
-const (
-	// DefaultTimeout bounds each network round trip and each dial.
-	DefaultTimeout = 500 * time.Millisecond
-	// DefaultMaxItemSize is memcached's default item size limit (-I 1m).
-	DefaultMaxItemSize = 1 << 20
-	// DefaultMaxValueSize is the largest value accepted, chunked.
-	DefaultMaxValueSize = 64 << 20
-	// minIdleConns is the smallest default of Config.MaxIdleConns.
-	minIdleConns = 64
-)
-
-// Config configures New and NewStore. Zero values mean the documented
-// defaults; only Servers is required.
-type Config struct {
-	// Servers are the memcached addresses, "host:port" or a unix socket
-	// path (containing "/"). A server listed twice gets twice the keys.
-	Servers []string
-	// Prefix is prepended to every item key, to share servers between
-	// caches. At most MaxPrefixLen bytes, no spaces or control characters.
-	// End it with a separator (such as ':') no other prefix in use starts
-	// with, or two prefixes can overlap ("a" with key "bc", "ab" with "c").
-	Prefix string
-	// Timeout bounds each dial and each network round trip (default
-	// DefaultTimeout). A call involving several round trips (chunks) can
-	// take a multiple of it.
-	Timeout time.Duration
-	// MaxIdleConns is the number of idle connections kept per server
-	// (default the larger of 64 and 4*GOMAXPROCS). Set it above the peak
-	// number of concurrent calls: a call that finds no idle connection
-	// dials a new one.
-	MaxIdleConns int
-	// MaxItemSize is the servers' item size limit, memcached's -I (default
-	// DefaultMaxItemSize, at least 4 KiB). Values over MaxItemSize-512
-	// bytes are chunked.
-	MaxItemSize int
-	// MaxValueSize is the largest value Set accepts and Get reads back
-	// (default DefaultMaxValueSize).
-	MaxValueSize int
-	// DisableChunking makes values over the item limit fail with an error
-	// wrapping tiercache.ErrTooLarge instead of being chunked.
-	DisableChunking bool
-	// Codec encodes entries for New (default codec.Binary{}). Every process
-	// sharing the servers and Prefix must use the same codec.
-	Codec codec.Codec
-	// OnError, when set, is called with the caller's key and the error for
-	// each entry that was damaged and has been deleted and turned into a
-	// miss: bytes that fail to decode (codec) or a chunked value that fails
-	// its checks (Store). It is called synchronously from Get, with no lock
-	// held, possibly from many goroutines at once.
-	OnError func(key string, err error)
-}
-
-// withDefaults validates c and fills in defaults.
-func (c Config) withDefaults() (Config, error) {
-	if len(c.Servers) == 0 {
-		return c, fmt.Errorf("memcached: %w: no servers", tiercache.ErrInvalid)
-	}
-	if err := checkPrefix(c.Prefix); err != nil {
-		return c, fmt.Errorf("memcached: %w: %v", tiercache.ErrInvalid, err)
-	}
-	if c.Timeout <= 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.MaxIdleConns <= 0 {
-		c.MaxIdleConns = max(minIdleConns, 4*runtime.GOMAXPROCS(0))
-	}
-	if c.MaxItemSize <= 0 {
-		c.MaxItemSize = DefaultMaxItemSize
-	}
-	if c.MaxItemSize < 4<<10 {
-		return c, fmt.Errorf("memcached: %w: MaxItemSize %d below 4 KiB", tiercache.ErrInvalid, c.MaxItemSize)
-	}
-	if c.MaxValueSize <= 0 {
-		c.MaxValueSize = DefaultMaxValueSize
-	}
-	return c, nil
-}
 
 // Manager is a tiercache.Manager on memcached: a Store wrapped by the codec
 // adapter. It is safe for concurrent use. A Get costs one round trip (more
@@ -135,8 +96,9 @@ type Manager struct {
 var _ tiercache.Manager = (*Manager)(nil)
 
 // New returns a Manager for cfg. It does not connect: an unreachable server
-// shows up as errors from the calls. It returns an error wrapping
-// tiercache.ErrInvalid for an invalid Config.
+// shows up as errors from the calls, and is ejected. It starts one
+// goroutine (probes of ejected servers), stopped by Close. It returns an
+// error wrapping tiercache.ErrInvalid for an invalid Config.
 func New(cfg Config) (*Manager, error) {
 	s, err := NewStore(cfg)
 	if err != nil {
@@ -170,9 +132,25 @@ func (m *Manager) Delete(ctx context.Context, key string) error {
 // Store returns the Manager's Store, for item keys and direct byte access.
 func (m *Manager) Store() *Store { return m.store }
 
-// Stats returns the codec adapter's counters (entries dropped as corrupt or
-// found expired). It does not allocate.
-func (m *Manager) Stats() codec.Stats { return m.m.Stats() }
+// Stats returns the counters of the codec adapter (entries dropped as
+// corrupt or found expired) and of each server. It costs one allocation.
+func (m *Manager) Stats() Stats {
+	st := m.store.Stats()
+	cs := m.m.Stats()
+	st.Corrupt, st.Expired = cs.Corrupt, cs.Expired
+	return st
+}
+
+// SetServers replaces Config.Servers (same syntax, weights allowed) while
+// calls run. Keys move as the ring changes (adding a fourth server to three
+// moves about a quarter of them, which then miss until written again);
+// servers listed before and after keep their connections, health and
+// counters; calls in flight finish on the servers they started on. It
+// resolves the addresses before changing anything and holds no lock across
+// network calls. An invalid list gives an error wrapping
+// tiercache.ErrInvalid and changes nothing. With Config.Selector, it calls
+// the selector's SetServers method (an error if it has none).
+func (m *Manager) SetServers(servers ...string) error { return m.store.SetServers(servers...) }
 
 // Close closes the Manager's Store (see Store.Close); afterwards every call
 // returns an error wrapping tiercache.ErrClosed. Close is idempotent.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/tiercache/tiercache"
 	"github.com/tiercache/tiercache/codec"
 	"github.com/tiercache/tiercache/internal/memcachedtest"
@@ -158,6 +159,11 @@ func TestConfigInvalid(t *testing.T) {
 		{Servers: []string{"127.0.0.1:1"}, Prefix: strings.Repeat("p", MaxPrefixLen+1)},
 		{Servers: []string{"127.0.0.1:1"}, MaxItemSize: 100},
 		{Servers: []string{"no-port"}},
+		{Servers: []string{"127.0.0.1:1 0"}},
+		{Servers: []string{"127.0.0.1:1", "127.0.0.1:1 2"}},
+		{Servers: []string{"127.0.0.1:1"}, Replicas: maxReplicas + 1},
+		{Servers: []string{"127.0.0.1:1"}, Selector: new(memcache.ServerList)},
+		{Selector: new(memcache.ServerList), Replicas: 2},
 	}
 	for _, cfg := range tests {
 		if _, err := New(cfg); !errors.Is(err, tiercache.ErrInvalid) {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,27 +23,27 @@ const (
 
 // Store is a tiercache.Store on memcached: byte values under string keys,
 // with the key scheme of this package (long or odd keys hashed), expiry from
-// the ttl and large values split into chunks. Pair it with a codec through
-// codec.NewManager, or use New, which does that.
+// the ttl, large values split into chunks, and keys placed on the servers by
+// a consistent-hash ring with failover (see the package documentation).
+// Pair it with a codec through codec.NewManager, or use New, which does that.
 //
-// A Store is safe for concurrent use. Each call costs one network round trip
-// per item involved (a chunked value costs one per chunk on Set, and on Get
-// one GetMulti per 16 chunks, spread over the servers in parallel) and takes
-// a shared read lock that only Close contends for.
+// A Store is safe for concurrent use. A call costs one network round trip
+// per item and replica involved (a chunked value costs one per chunk on Set
+// and one per 16 chunks on Get), an MD5 of the item key to place it (about
+// 0.1µs; none with a single server), and a shared read lock that only Close
+// contends for. Replicas are written in parallel.
 //
-// Contexts: gomemcache has no context support. Every call checks ctx before
-// it starts. A Get whose ctx deadline is earlier than Config.Timeout runs
-// in a goroutine and returns at the deadline; the abandoned request ends by
-// itself within Timeout. Set and Delete, and a Get under a context that is
-// only cancelled (no earlier deadline), run in the caller's goroutine and
-// notice the end of ctx only between round trips, each bounded by
-// Config.Timeout; a chunked Set stops before writing its manifest, leaving
-// the previous entry. Writes never go on in the background after their call
-// returned, because a late write could bring back an older value.
+// Contexts: every call checks ctx before it starts and honours its deadline
+// and cancellation during I/O: the deadline of each round trip is the
+// earlier of Config.Timeout and ctx's deadline, and a cancelled ctx fails
+// the pending read or write at once. A call cut short returns an error
+// wrapping ctx.Err(). Nothing goes on in the background after a call
+// returns, so a late write can never bring back an older value; a chunked
+// Set cut short stops before its manifest, leaving the previous entry.
 type Store struct {
-	client       *memcache.Client
+	c            *cluster
 	prefix       string
-	timeout      time.Duration
+	replicas     int
 	chunkSize    int // largest value stored as one item
 	maxValueSize int
 	chunking     bool
@@ -56,24 +56,23 @@ type Store struct {
 var _ tiercache.Store = (*Store)(nil)
 
 // NewStore returns a Store for cfg. It resolves the server addresses but
-// does not connect: a dead server shows up as errors from the calls. It
-// returns an error wrapping tiercache.ErrInvalid for an invalid Config.
+// does not connect: a dead server shows up as errors from the calls, and is
+// ejected. It starts one goroutine, which probes ejected servers, stopped
+// by Close. It returns an error wrapping tiercache.ErrInvalid for an invalid
+// Config.
 func NewStore(cfg Config) (*Store, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	ss := new(memcache.ServerList)
-	if err := ss.SetServers(cfg.Servers...); err != nil {
-		return nil, fmt.Errorf("memcached: %w: servers %q: %v", tiercache.ErrInvalid, cfg.Servers, err)
+	c, err := newCluster(&cfg)
+	if err != nil {
+		return nil, fmt.Errorf("memcached: %w: %v", tiercache.ErrInvalid, err)
 	}
-	c := memcache.NewFromSelector(ss)
-	c.Timeout = cfg.Timeout
-	c.MaxIdleConns = cfg.MaxIdleConns
 	return &Store{
-		client:       c,
+		c:            c,
 		prefix:       cfg.Prefix,
-		timeout:      cfg.Timeout,
+		replicas:     cfg.Replicas,
 		chunkSize:    cfg.MaxItemSize - itemOverhead,
 		maxValueSize: cfg.MaxValueSize,
 		chunking:     !cfg.DisableChunking,
@@ -86,8 +85,9 @@ func NewStore(cfg Config) (*Store, error) {
 func (s *Store) ItemKey(key string) string { return itemKey(s.prefix, key) }
 
 // Get returns the bytes stored under key, or (nil, nil) on a miss. The
-// caller owns the returned slice. A chunked value is returned whole or not
-// at all: a missing chunk is a miss, and a damaged entry (bad manifest,
+// caller owns the returned slice. It reads the first live replica; when
+// that one fails, the next. A chunked value is returned whole or not at
+// all: a missing chunk is a miss, and a damaged entry (bad manifest,
 // checksum mismatch, unknown item flags) is a miss that is deleted and
 // reported to Config.OnError with an error wrapping tiercache.ErrCorrupt.
 // A server error or timeout is returned as an error.
@@ -98,59 +98,73 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if !s.acquire() {
 		return nil, fmt.Errorf("memcached: get: %w", tiercache.ErrClosed)
 	}
+	defer s.mu.RUnlock()
 	ik := s.ItemKey(key)
-	if !s.detach(ctx) {
-		defer s.mu.RUnlock()
-		return s.load(ctx, key, ik)
-	}
-	type result struct {
-		v   []byte
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		defer s.mu.RUnlock()           // handed over from this call
-		v, err := s.load(ctx, key, ik) // stops between chunk batches once ctx ends
-		ch <- result{v, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("memcached: get: %w", ctx.Err())
-	}
-}
-
-// load reads ik and resolves manifests; damaged entries become misses.
-func (s *Store) load(ctx context.Context, key, ik string) ([]byte, error) {
-	var it *memcache.Item
-	err := s.retry(func() (err error) { it, err = s.client.Get(ik); return err })
-	switch {
-	case errors.Is(err, memcache.ErrCacheMiss):
-		return nil, nil
-	case err != nil:
+	var r replicas
+	if err := s.c.pick(ik, s.replicas, &r); err != nil {
 		return nil, fmt.Errorf("memcached: get: %w", err)
 	}
-	switch it.Flags {
-	case flagValue:
-		return it.Value, nil
-	case flagManifest:
-		return s.loadChunks(ctx, key, it)
+	var err error
+	for _, srv := range r.servers() {
+		var v []byte
+		if v, err = s.load(ctx, srv, r.fallback, key, ik); err == nil || ctxDone(ctx) != nil {
+			return v, err
+		}
 	}
-	s.discard(key, it, nil, fmt.Errorf("memcached: %w: unknown item flags %#x", tiercache.ErrCorrupt, it.Flags))
-	return nil, nil
+	if alt := s.failover(ctx, ik, &r, err); alt != nil {
+		return s.load(ctx, alt, false, key, ik)
+	}
+	return nil, err
 }
 
-// Set stores value under key for ttl. A ttl <= 0 deletes key instead, so
-// that no older value survives (memcached would read 0 as "forever"). Values
-// larger than the item size limit are chunked, or refused with an error
-// wrapping tiercache.ErrTooLarge when chunking is disabled; values above
-// Config.MaxValueSize are always refused. A refused value leaves the
-// previous entry in place. A server that refuses an item as too large (its
-// -I is below Config.MaxItemSize) gives an error wrapping
+// load reads ik from srv and resolves manifests; damaged entries become
+// misses.
+func (s *Store) load(ctx context.Context, srv *server, fallback bool, key, ik string) ([]byte, error) {
+	var it *memcache.Item
+	err := s.call(ctx, srv, fallback, func(c *memcache.Client) (err error) { it, err = c.Get(ik); return err })
+	srv.gets.Add(1)
+	switch {
+	case errors.Is(err, memcache.ErrCacheMiss):
+		srv.misses.Add(1)
+		return nil, nil
+	case err != nil:
+		return nil, s.opError(ctx, "get", srv, err)
+	}
+	var v []byte
+	switch it.Flags {
+	case flagValue:
+		v = it.Value
+	case flagManifest:
+		if v, err = s.loadChunks(ctx, srv, fallback, key, it); err != nil {
+			return nil, err
+		}
+	default:
+		s.discard(ctx, srv, fallback, key, it, fmt.Errorf("memcached: %w: unknown item flags %#x", tiercache.ErrCorrupt, it.Flags))
+	}
+	if v == nil {
+		srv.misses.Add(1)
+		return nil, nil
+	}
+	srv.hits.Add(1)
+	return v, nil
+}
+
+// Set stores value under key for ttl on each replica. A ttl <= 0 deletes
+// key instead, so that no older value survives (memcached would read 0 as
+// "forever"). Values larger than the item size limit are chunked, or
+// refused with an error wrapping tiercache.ErrTooLarge when chunking is
+// disabled; values above Config.MaxValueSize are always refused. A refused
+// value leaves the previous entry in place. A server that refuses an item as
+// too large (its -I is below Config.MaxItemSize) gives an error wrapping
 // tiercache.ErrTooLarge. Overwriting a chunked value leaves its old chunks
-// to expire or be evicted. The Store keeps no reference to value after Set
-// returns.
+// to expire or be evicted.
+//
+// With several replicas, a Set that fails on some of them returns their
+// errors joined; the others hold the new value, the failed ones whatever
+// they held before (the previous value or nothing). Until the key is
+// written again or expires, a reader sees the new value if the first live
+// replica took it, and the previous one otherwise. The Store keeps no
+// reference to value after Set returns.
 func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	if ttl <= 0 {
 		return s.Delete(ctx, key)
@@ -167,10 +181,17 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	}
 	exp := expiration(ttl, time.Now())
 	ik := s.ItemKey(key)
-	if len(value) > s.chunkSize {
-		return s.storeChunks(ctx, ik, value, exp)
+	var r replicas
+	if err := s.c.pick(ik, s.replicas, &r); err != nil {
+		return fmt.Errorf("memcached: set: %w", err)
 	}
-	return s.put(&memcache.Item{Key: ik, Value: value, Flags: flagValue, Expiration: exp})
+	return s.fanOut(ctx, ik, &r, func(srv *server) error {
+		srv.sets.Add(1)
+		if len(value) > s.chunkSize {
+			return s.storeChunks(ctx, srv, r.fallback, ik, value, exp)
+		}
+		return s.put(ctx, srv, r.fallback, &memcache.Item{Key: ik, Value: value, Flags: flagValue, Expiration: exp})
+	})
 }
 
 // checkSize refuses values that may not be stored.
@@ -184,22 +205,22 @@ func (s *Store) checkSize(n int) error {
 	return nil
 }
 
-// put writes one item.
-func (s *Store) put(it *memcache.Item) error {
-	err := s.retry(func() error { return s.client.Set(it) })
+// put writes one item to srv.
+func (s *Store) put(ctx context.Context, srv *server, fallback bool, it *memcache.Item) error {
+	err := s.call(ctx, srv, fallback, func(c *memcache.Client) error { return c.Set(it) })
 	switch {
 	case err == nil:
 		return nil
-	case strings.Contains(err.Error(), "object too large"): // SERVER_ERROR object too large for cache
-		return fmt.Errorf("memcached: set: %w: server refused a %d-byte item (is Config.MaxItemSize above the server's -I?): %w",
-			tiercache.ErrTooLarge, len(it.Value), err)
+	case ctxDone(ctx) == nil && strings.Contains(err.Error(), "object too large"): // SERVER_ERROR object too large for cache
+		return fmt.Errorf("memcached: set on %s: %w: server refused a %d-byte item (is Config.MaxItemSize above the server's -I?): %w",
+			srv.spec.name, tiercache.ErrTooLarge, len(it.Value), err)
 	}
-	return fmt.Errorf("memcached: set: %w", err)
+	return s.opError(ctx, "set", srv, err)
 }
 
-// Delete removes key; deleting a missing key is not an error. The chunks of
-// a chunked value are not read back and deleted: they are unreachable and
-// leave memcached by expiry or LRU eviction.
+// Delete removes key from every replica; deleting a missing key is not an
+// error. The chunks of a chunked value are not read back and deleted: they
+// are unreachable and leave memcached by expiry or LRU eviction.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memcached: delete: %w", err)
@@ -208,25 +229,118 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("memcached: delete: %w", tiercache.ErrClosed)
 	}
 	defer s.mu.RUnlock()
-	if err := s.remove(s.ItemKey(key)); err != nil {
+	ik := s.ItemKey(key)
+	var r replicas
+	if err := s.c.pick(ik, s.replicas, &r); err != nil {
 		return fmt.Errorf("memcached: delete: %w", err)
+	}
+	return s.fanOut(ctx, ik, &r, func(srv *server) error {
+		srv.deletes.Add(1)
+		return s.remove(ctx, srv, r.fallback, ik)
+	})
+}
+
+// remove deletes one item from srv; a missing item is not an error.
+func (s *Store) remove(ctx context.Context, srv *server, fallback bool, ik string) error {
+	err := s.call(ctx, srv, fallback, func(c *memcache.Client) error { return c.Delete(ik) })
+	if err == nil || errors.Is(err, memcache.ErrCacheMiss) {
+		return nil
+	}
+	return s.opError(ctx, "delete", srv, err)
+}
+
+// call runs op on srv and accounts for its outcome in srv's health.
+func (s *Store) call(ctx context.Context, srv *server, fallback bool, op func(*memcache.Client) error) error {
+	err := srv.do(ctx, op)
+	s.c.record(ctx, srv, fallback, err)
+	return err
+}
+
+// opError wraps the error of a call: ctx's error when ctx ended (the I/O
+// error it caused says less), else err, with the operation and server.
+func (s *Store) opError(ctx context.Context, op string, srv *server, err error) error {
+	if cerr := ctxDone(ctx); cerr != nil {
+		return fmt.Errorf("memcached: %s on %s: %w", op, srv.spec.name, cerr)
+	}
+	return fmt.Errorf("memcached: %s on %s: %w", op, srv.spec.name, err)
+}
+
+// ctxDone returns ctx.Err(), or context.DeadlineExceeded once ctx's
+// deadline has passed: a connection deadline clamped to it can fire a
+// moment before ctx's own timer.
+func ctxDone(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
 	}
 	return nil
 }
 
-// remove deletes one item; a missing item is not an error.
-func (s *Store) remove(ik string) error {
-	err := s.retry(func() error { return s.client.Delete(ik) })
-	if errors.Is(err, memcache.ErrCacheMiss) {
+// fanOut runs write on each replica in r, in parallel when there are
+// several, with failover (see failover), and joins the errors. A panic in
+// a write becomes an error wrapping tiercache.ErrPanic.
+func (s *Store) fanOut(ctx context.Context, ik string, r *replicas, write func(*server) error) error {
+	one := func(srv *server) error {
+		err := write(srv)
+		if alt := s.failover(ctx, ik, r, err); alt != nil {
+			err = write(alt)
+		}
+		return err
+	}
+	if r.n == 1 {
+		return one(r.list[0])
+	}
+	errs := make([]error, r.n)
+	var wg sync.WaitGroup
+	for i, srv := range r.servers() {
+		wg.Go(func() {
+			defer func() {
+				if p := recover(); p != nil {
+					errs[i] = fmt.Errorf("memcached: write to %s: %w: %v", srv.spec.name, tiercache.ErrPanic, p)
+				}
+			}()
+			errs[i] = one(srv)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// failover returns the server on which to retry a call to the replicas r
+// of ik that failed with err, or nil: the first live server on the ring
+// from ik that is not in r, where the key goes once the failed server is
+// ejected. It retries when the failure is unambiguous or has ejected the
+// server: a refused connection (no process listening: the server is down
+// and its data gone, so writing elsewhere loses nothing), or a failure
+// that ejected one of r (or found it ejected). Other failures before the
+// ejection (a timeout, a dropped connection) are returned: the server may
+// only be slow, or partitioned with its data.
+func (s *Store) failover(ctx context.Context, ik string, r *replicas, err error) *server {
+	if err == nil || r.fallback || !serverDown(err) || ctxDone(ctx) != nil {
 		return nil
 	}
-	return err
+	if !errors.Is(err, syscall.ECONNREFUSED) && !slices.ContainsFunc(r.servers(), func(srv *server) bool { return srv.ejected.Load() }) {
+		return nil
+	}
+	return s.c.next(ik, r.servers())
+}
+
+// SetServers replaces the server list while calls run; see
+// Manager.SetServers.
+func (s *Store) SetServers(servers ...string) error {
+	if !s.acquire() {
+		return fmt.Errorf("memcached: set servers: %w", tiercache.ErrClosed)
+	}
+	defer s.mu.RUnlock()
+	return s.c.setServers(servers)
 }
 
 // Close marks the Store closed, waits for calls in progress (each bounded
-// by Config.Timeout per round trip) and closes the idle connections. Later
-// calls return an error wrapping tiercache.ErrClosed. Close is idempotent
-// and safe to call concurrently with other calls.
+// by Config.Timeout per round trip), stops the probe goroutine and closes
+// the connections. Later calls return an error wrapping tiercache.ErrClosed.
+// Close is idempotent and safe to call concurrently with other calls.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -234,9 +348,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	if err := s.client.Close(); err != nil {
-		return fmt.Errorf("memcached: close: %w", err)
-	}
+	s.c.close()
 	return nil
 }
 
@@ -249,36 +361,6 @@ func (s *Store) acquire() bool {
 		return false
 	}
 	return true
-}
-
-// detach reports whether a Get under ctx should run in a goroutine: only
-// when ctx has a deadline earlier than the socket timeout would fire.
-func (s *Store) detach(ctx context.Context) bool {
-	if ctx.Done() == nil {
-		return false
-	}
-	d, ok := ctx.Deadline()
-	return ok && time.Until(d) < s.timeout
-}
-
-// retry runs op and, when it failed on a connection the server had already
-// closed (a restarted or killed server leaves such connections in the idle
-// pool), drops every idle connection and runs op once more on a fresh one.
-// Dial errors and timeouts are not retried, so a dead server costs one
-// attempt.
-func (s *Store) retry(op func() error) error {
-	err := op()
-	if staleConn(err) {
-		_ = s.client.Close() // drops idle connections; the client stays usable
-		err = op()
-	}
-	return err
-}
-
-// staleConn reports an error from a connection the peer has closed.
-func staleConn(err error) bool {
-	return err != nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE))
 }
 
 // report passes a damaged entry to Config.OnError.

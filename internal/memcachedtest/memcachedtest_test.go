@@ -93,3 +93,29 @@ func TestMissingBinary(t *testing.T) {
 		})
 	}
 }
+
+func TestStartNPauseStats(t *testing.T) {
+	servers := StartN(t, 3, Options{})
+	addrs := Addrs(servers)
+	if len(addrs) != 3 || addrs[0] == addrs[1] || addrs[1] == addrs[2] || addrs[0] == addrs[2] {
+		t.Fatalf("StartN addresses %q, want 3 distinct", addrs)
+	}
+	st, err := servers[1].Stats()
+	if err != nil || st["pid"] == "" {
+		t.Fatalf("Stats = %v, %v; want a pid", st, err)
+	}
+	servers[1].Pause()
+	if _, err := version(servers[1].Addr); err == nil {
+		t.Fatal("a paused server answered")
+	}
+	servers[1].Resume()
+	if line, err := version(servers[1].Addr); err != nil || !strings.HasPrefix(line, "VERSION ") {
+		t.Fatalf("version after Resume = %q, %v", line, err)
+	}
+	servers[2].Pause()
+	servers[2].Kill() // a paused server can be killed
+	servers[2].Restart()
+	if _, err := servers[2].Stats(); err != nil {
+		t.Fatalf("Stats after restart: %v", err)
+	}
+}

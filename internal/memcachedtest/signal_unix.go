@@ -1,0 +1,11 @@
+//go:build unix
+
+package memcachedtest
+
+import (
+	"os"
+	"syscall"
+)
+
+// stopSignal and contSignal pause and resume a server (Pause, Resume).
+var stopSignal, contSignal os.Signal = syscall.SIGSTOP, syscall.SIGCONT
