@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/pquerna/cachecontrol/cacheobject"
+
+	"github.com/tiercache/tiercache/internal/httpfield"
 )
 
 // RequestDirectives are the cache directives of a request (RFC 9111 §5.2.1),
@@ -20,16 +22,23 @@ type RequestDirectives struct {
 	NoCache      bool          // no-cache, or Pragma: no-cache without Cache-Control (§5.4)
 	NoStore      bool          // no-store
 	OnlyIfCached bool          // only-if-cached
+	// StaleIfError is the request's stale-if-error (RFC 5861 §4): the
+	// client accepts a response that much stale when the origin fails.
+	// Valid when HasStaleIfError.
+	StaleIfError    time.Duration
+	HasStaleIfError bool
 }
 
 // ParseRequestDirectives parses the Cache-Control (and Pragma) fields of a
-// request header. h may be nil. It allocates a little per directive.
+// request header. h may be nil. It does not allocate beyond the directives
+// (its result is a value).
 func ParseRequestDirectives(h http.Header) RequestDirectives {
-	lines := h.Values("Cache-Control")
+	lines := h["Cache-Control"]
 	d := parseRequestDirectives(lines)
 	out := RequestDirectives{NoCache: d.NoCache, NoStore: d.NoStore, OnlyIfCached: d.OnlyIfCached}
 	out.MaxAge, out.HasMaxAge = deltaDuration(d.MaxAge)
 	out.MinFresh, out.HasMinFresh = deltaDuration(d.MinFresh)
+	out.StaleIfError, out.HasStaleIfError = deltaDuration(d.StaleIfError)
 	if d.MaxStaleSet {
 		out.HasMaxStale = true
 		out.MaxStale = DefaultMaxTTL
@@ -37,12 +46,8 @@ func ParseRequestDirectives(h http.Header) RequestDirectives {
 			out.MaxStale = time.Duration(d.MaxStale) * time.Second
 		}
 	}
-	if len(lines) == 0 {
-		for _, e := range listElements(h.Values("Pragma")) {
-			if e == "no-cache" {
-				out.NoCache = true
-			}
-		}
+	if len(lines) == 0 && httpfield.HasToken(h["Pragma"], "no-cache") {
+		out.NoCache = true
 	}
 	return out
 }

@@ -3,6 +3,8 @@ package httpcache
 import (
 	"net/http"
 	"strings"
+
+	"github.com/tiercache/tiercache/internal/httpfield"
 )
 
 // originConditional reports a request the cache must not answer itself:
@@ -24,12 +26,9 @@ func notModified(req *http.Request, h http.Header) bool {
 	// runs on every hit.
 	if inm := req.Header["If-None-Match"]; len(inm) > 0 {
 		etag := h.Get("ETag")
-		for _, line := range inm {
-			for _, tag := range strings.Split(line, ",") {
-				tag = strings.TrimSpace(tag)
-				if tag == "*" || etag != "" && weakEqual(tag, etag) {
-					return true
-				}
+		for tag := range httpfield.Elements(inm) {
+			if tag == "*" || etag != "" && weakEqual(tag, etag) {
+				return true
 			}
 		}
 		return false

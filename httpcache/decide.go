@@ -69,8 +69,7 @@ func (c *call) staleIfError(e *entry, now time.Time) bool {
 	if sie := pol.StaleIfError(); sie > 0 && stale < sie {
 		return true
 	}
-	d, ok := requestStaleIfError(c.req.Header)
-	return ok && stale <= d
+	return c.dirs.HasStaleIfError && stale <= c.dirs.StaleIfError
 }
 
 // isServerError reports a status that allows stale-if-error (RFC 5861 §4).

@@ -2,10 +2,10 @@ package httpcache
 
 import (
 	"net/http"
-	"net/textproto"
 	"slices"
-	"strings"
 	"time"
+
+	"github.com/tiercache/tiercache/internal/httpfield"
 )
 
 // unstoredFields are never stored nor copied by a 304 update: hop-by-hop
@@ -46,15 +46,8 @@ func deleteUnstored(h, src http.Header) {
 
 // connectionFields returns the canonical field names listed in Connection.
 func connectionFields(h http.Header) []string {
-	var out []string
-	for _, line := range h["Connection"] {
-		for _, f := range strings.Split(line, ",") {
-			if f = textproto.TrimString(f); f != "" {
-				out = append(out, textproto.CanonicalMIMEHeaderKey(f))
-			}
-		}
-	}
-	return out
+	names, _ := httpfield.FieldNames(h["Connection"])
+	return names
 }
 
 // mergeHeader returns the stored header updated by a 304 response's header
@@ -79,18 +72,6 @@ func mergeHeader(stored, fresh http.Header, respTime time.Time) http.Header {
 		h["Date"] = []string{respTime.UTC().Format(http.TimeFormat)}
 	}
 	return h
-}
-
-// hasVaryStar reports a Vary field containing "*".
-func hasVaryStar(h http.Header) bool {
-	for _, line := range h["Vary"] {
-		for _, f := range strings.Split(line, ",") {
-			if textproto.TrimString(f) == "*" {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // ageValue formats an Age field value: whole seconds, capped at 2^31

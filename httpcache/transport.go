@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/tiercache/tiercache"
@@ -27,11 +26,12 @@ var errNilURL = errors.New("httpcache: nil Request.URL")
 // with DefaultKey; the stored body is never copied. A Transport that served stale-while-revalidate
 // responses may have background revalidations running: Close waits for them.
 type Transport struct {
-	m       tiercache.Manager
-	opts    options
-	polOpts []tiercache.PolicyOption // shared and max TTL; times are added per call
-	flights flights
-	bg      background
+	m         tiercache.Manager
+	opts      options
+	polOpts   []tiercache.PolicyOption // shared, must-understand, max TTL; times are added per call
+	ignoreTTL time.Duration            // the lifetime ModeIgnoreRules gives
+	flights   flights
+	bg        background
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -40,9 +40,11 @@ var _ http.RoundTripper = (*Transport)(nil)
 // RoundTripper (WithTransport, default http.DefaultTransport) in m.
 func New(m tiercache.Manager, opts ...Option) *Transport {
 	t := &Transport{m: m, opts: newOptions(opts)}
-	t.polOpts = []tiercache.PolicyOption{tiercache.WithShared(t.opts.shared)}
+	t.polOpts = []tiercache.PolicyOption{tiercache.WithShared(t.opts.shared), tiercache.WithMustUnderstand(true)}
+	t.ignoreTTL = DefaultIgnoreRulesTTL
 	if t.opts.maxTTL > 0 {
 		t.polOpts = append(t.polOpts, tiercache.WithMaxTTL(t.opts.maxTTL))
+		t.ignoreTTL = t.opts.maxTTL
 	}
 	t.bg.init()
 	return t
@@ -161,44 +163,14 @@ func (c *call) policy(resp *http.Response, reqTime, respTime time.Time) *tiercac
 }
 
 // policyFor builds the policy of resp as the response to req. In
-// ModeIgnoreRules a 200 response gets a plain TTL policy. must-understand
-// (RFC 9111 §5.2.2.3) is applied here, see policyHeader.
+// ModeIgnoreRules a 200 response gets a TTL policy that still records its
+// Vary (tiercache.NewTTLPolicyFor).
 func (c *call) policyFor(req *http.Request, resp *http.Response, reqTime, respTime time.Time) *tiercache.Policy {
-	if c.mode == ModeIgnoreRules && resp.StatusCode == http.StatusOK && !hasVaryStar(resp.Header) {
-		ttl := c.t.opts.maxTTL
-		if ttl <= 0 {
-			ttl = DefaultIgnoreRulesTTL
-		}
-		if names := varyNames(resp.Header); len(names) > 0 {
-			return ignoreRulesVaryPolicy(req, names, ttl, respTime)
-		}
-		return tiercache.NewTTLPolicy(ttl, tiercache.WithNow(respTime), tiercache.WithMaxTTL(ttl))
+	if c.mode == ModeIgnoreRules && resp.StatusCode == http.StatusOK {
+		return tiercache.NewTTLPolicyFor(c.t.ignoreTTL, req, resp, tiercache.WithNow(respTime),
+			tiercache.WithMaxTTL(c.t.ignoreTTL), tiercache.WithShared(c.t.opts.shared))
 	}
-	if h, changed := policyHeader(resp.StatusCode, resp.Header); changed {
-		r := *resp
-		r.Header = h
-		resp = &r
-	}
-	opts := append(c.t.polOpts[:len(c.t.polOpts):len(c.t.polOpts)],
-		tiercache.WithNow(respTime), tiercache.WithRequestTime(reqTime))
+	n := len(c.t.polOpts)
+	opts := append(c.t.polOpts[:n:n], tiercache.WithNow(respTime), tiercache.WithRequestTime(reqTime))
 	return tiercache.NewPolicy(req, resp, opts...)
-}
-
-// ignoreRulesVaryPolicy is the ModeIgnoreRules policy of a 200 response
-// with Vary: fresh for ttl from respTime, like a plain TTL policy, and
-// recording the request's values of the Vary fields names, so that a
-// lookup checks them (Policy.VaryMatches) and a collision of variant hashes
-// is a miss, never another variant.
-func ignoreRulesVaryPolicy(req *http.Request, names []string, ttl time.Duration, respTime time.Time) *tiercache.Policy {
-	rh := make(http.Header, len(names))
-	for _, n := range names {
-		if vs := req.Header.Values(n); len(vs) > 0 {
-			rh[n] = vs
-		}
-	}
-	secs := int64((ttl + time.Second - 1) / time.Second)
-	h := http.Header{"Cache-Control": {"public, max-age=" + itoa(secs)}, "Vary": {strings.Join(names, ", ")}}
-	return tiercache.NewPolicy(&http.Request{Method: http.MethodGet, Header: rh},
-		&http.Response{StatusCode: http.StatusOK, Header: h},
-		tiercache.WithNow(respTime), tiercache.WithMaxTTL(ttl))
 }

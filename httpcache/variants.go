@@ -5,13 +5,13 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"net/http"
-	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/httpfield"
 )
 
 // Variants (RFC 9111 §4.1). A response without Vary is stored under the
@@ -207,18 +207,10 @@ func (c *call) put(key string, resp *tiercache.Response, pol *tiercache.Policy) 
 }
 
 // varyNames returns the canonical field names of h's Vary, sorted and
-// without duplicates.
+// without duplicates ("*" left out).
 func varyNames(h http.Header) []string {
-	var out []string
-	for _, line := range h["Vary"] {
-		for _, f := range strings.Split(line, ",") {
-			if f = textproto.TrimString(f); f != "" {
-				out = append(out, textproto.CanonicalMIMEHeaderKey(f))
-			}
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	names, _ := httpfield.FieldNames(h["Vary"])
+	return names
 }
 
 // variantKey derives the key of the variant selected by the request header
@@ -238,7 +230,7 @@ func variantHash(names []string, reqHeader http.Header) string {
 	for _, n := range names {
 		h.Write([]byte(n))
 		h.Write([]byte{0})
-		h.Write([]byte(tiercache.NormalizeFieldValues(reqHeader.Values(n))))
+		h.Write([]byte(httpfield.Normalize(reqHeader.Values(n))))
 		h.Write([]byte{0})
 	}
 	var sum [8]byte
