@@ -126,7 +126,7 @@ func NewPolicy(req *http.Request, resp *http.Response, opts ...PolicyOption) *Po
 	}
 	rd := parseResponseDirectives(h["Cache-Control"])
 	reqd := parseRequestDirectives(reqHeader["Cache-Control"])
-	p.reason = storableReason(c, method, resp.StatusCode, reqHeader, h, rd, reqd)
+	p.reason = storableReason(c, method, resp.StatusCode, reqHeader, h, rd, &reqd)
 	var star bool
 	if p.vary, star = varyFields(h, reqHeader); star {
 		p.reason = reasonVaryStar

@@ -76,8 +76,8 @@ func parseResponseDirectives(lines []string) *responseDirectives {
 // parseRequestDirectives is parseResponseDirectives for request directives.
 // A max-stale without an argument accepts any staleness; one with a
 // malformed argument is dropped (it would otherwise widen what is accepted).
-func parseRequestDirectives(lines []string) *cacheobject.RequestCacheDirectives {
-	rd := &cacheobject.RequestCacheDirectives{MaxAge: -1, MaxStale: -1, MinFresh: -1, StaleIfError: -1}
+func parseRequestDirectives(lines []string) cacheobject.RequestCacheDirectives {
+	rd := cacheobject.RequestCacheDirectives{MaxAge: -1, MaxStale: -1, MinFresh: -1, StaleIfError: -1}
 	for d := range httpfield.Directives(lines) {
 		switch d.Name {
 		case "no-store":

@@ -14,24 +14,22 @@ import (
 // Cache-Control line counts, a malformed directive is dropped on its own.
 type RequestDirectives struct {
 	MaxAge       time.Duration // max-age; valid when HasMaxAge
-	HasMaxAge    bool          //
 	MaxStale     time.Duration // max-stale; a bare max-stale accepts any staleness (DefaultMaxTTL)
-	HasMaxStale  bool          //
 	MinFresh     time.Duration // min-fresh; valid when HasMinFresh
-	HasMinFresh  bool          //
-	NoCache      bool          // no-cache, or Pragma: no-cache without Cache-Control (§5.4)
-	NoStore      bool          // no-store
-	OnlyIfCached bool          // only-if-cached
-	// StaleIfError is the request's stale-if-error (RFC 5861 §4): the
-	// client accepts a response that much stale when the origin fails.
-	// Valid when HasStaleIfError.
-	StaleIfError    time.Duration
-	HasStaleIfError bool
+	StaleIfError time.Duration // stale-if-error (RFC 5861 §4): accepted staleness when the origin fails
+
+	HasMaxAge       bool // max-age is present
+	HasMaxStale     bool // max-stale is present
+	HasMinFresh     bool // min-fresh is present
+	HasStaleIfError bool // stale-if-error is present
+	NoCache         bool // no-cache, or Pragma: no-cache without Cache-Control (§5.4)
+	NoStore         bool // no-store
+	OnlyIfCached    bool // only-if-cached
 }
 
 // ParseRequestDirectives parses the Cache-Control (and Pragma) fields of a
-// request header. h may be nil. It does not allocate beyond the directives
-// (its result is a value).
+// request header. h may be nil. It does not allocate unless a directive
+// name has upper-case letters or an argument has escapes.
 func ParseRequestDirectives(h http.Header) RequestDirectives {
 	lines := h["Cache-Control"]
 	d := parseRequestDirectives(lines)

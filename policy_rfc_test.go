@@ -223,3 +223,10 @@ func TestPolicyWireExtensions(t *testing.T) {
 		t.Errorf("JSON version 3: %v", err)
 	}
 }
+
+func TestParseRequestDirectivesDoesNotAllocate(t *testing.T) {
+	h := hdr("Cache-Control: max-age=5, no-cache, max-stale, stale-if-error=9")
+	if n := testing.AllocsPerRun(100, func() { ParseRequestDirectives(h) }); n != 0 {
+		t.Fatalf("ParseRequestDirectives allocates %v times", n)
+	}
+}

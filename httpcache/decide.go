@@ -13,6 +13,7 @@ const (
 	actStale                         // serve it stale: allowed by the client or the mode
 	actStaleRevalidate               // serve it stale and revalidate in the background
 	actValidate                      // validate it with the origin first
+	actForward                       // forward the request as it is (a range the cache cannot serve)
 )
 
 // decide chooses how the stored response e may satisfy the request

@@ -42,7 +42,7 @@ func Example() {
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, resp.Body) // read completely: the response is stored
-	fmt.Println(resp.Header.Get("Cache-Status"))
+	fmt.Println(resp.Header.Get("Cache-Status"), resp.Trailer.Get("Cache-Status"))
 }
 
 // Example_inMemory caches the responses of a local server in an LRU: the
@@ -72,12 +72,19 @@ func Example_inMemory() {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		// The header tells how the response was obtained; once the body has
+		// been read, a trailer tells whether it was stored.
 		status, _, _ := strings.Cut(resp.Header.Get("Cache-Status"), "; ttl=")
-		fmt.Printf("%s | %s\n", body, status)
+		final, _, _ := strings.Cut(resp.Trailer.Get("Cache-Status"), "; ttl=")
+		fmt.Printf("%s | %s", body, status)
+		if final != "" {
+			fmt.Printf(" | %s", final)
+		}
+		fmt.Println()
 	}
 	fmt.Println("server calls:", calls)
 	// Output:
-	// hello #1 | tiercache; fwd=uri-miss; stored
+	// hello #1 | tiercache; fwd=uri-miss | tiercache; fwd=uri-miss; stored
 	// hello #1 | tiercache; hit
 	// server calls: 1
 }
