@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tiercache/tiercache/internal/keyfmt"
 	"github.com/tiercache/tiercache/internal/wire"
 )
 
@@ -150,7 +151,7 @@ type policyJSON struct {
 func (p *Policy) MarshalJSON() ([]byte, error) {
 	for _, f := range p.vary {
 		if !utf8.ValidString(f.Name) || !utf8.ValidString(f.Value) {
-			return nil, fmt.Errorf("%w: policy Vary field %q is not valid UTF-8", ErrInvalid, f.Name)
+			return nil, fmt.Errorf("%w: policy Vary field %s is not valid UTF-8", ErrInvalid, keyfmt.Quote(f.Name))
 		}
 	}
 	if !utf8.ValidString(p.reason) {
