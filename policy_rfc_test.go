@@ -62,7 +62,7 @@ func TestRFC9111_5_2_2_3_MustUnderstandOption(t *testing.T) {
 	}
 }
 
-func TestSharedCacheSetCookie(t *testing.T) {
+func TestRFC9111_7_3_PolicySetCookie(t *testing.T) {
 	tests := []struct {
 		name     string
 		shared   bool

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-func TestSharedCacheSetCookieNotStored(t *testing.T) {
+func TestRFC9111_7_3_SharedCacheSetCookie(t *testing.T) {
 	tests := []struct {
 		name   string
 		opts   []Option
@@ -55,7 +55,7 @@ func TestSharedCacheSetCookieNotStored(t *testing.T) {
 	}
 }
 
-func TestSharedCache304DoesNotStoreSetCookie(t *testing.T) {
+func TestRFC9111_7_3_SharedCache304SetCookie(t *testing.T) {
 	e := newEnv(t, nil, WithShared(true))
 	e.setHandler(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=10")
@@ -75,7 +75,7 @@ func TestSharedCache304DoesNotStoreSetCookie(t *testing.T) {
 	}
 }
 
-func TestSharedCacheURLUserinfoNotInKey(t *testing.T) {
+func TestRFC9110_4_2_4_UserinfoNotInKey(t *testing.T) {
 	o := &fakeOrigin{handler: func(r *http.Request, n int) *http.Response {
 		return textResponse(200, "v"+itoa(int64(n)), "Cache-Control: public, max-age=60")
 	}}
@@ -97,7 +97,7 @@ func TestSharedCacheURLUserinfoNotInKey(t *testing.T) {
 	}
 }
 
-func TestDefaultKeyOpaqueURLHonoursHost(t *testing.T) {
+func TestRFC9111_2_KeyOfOpaqueURLHonoursHost(t *testing.T) {
 	key := func(opaque, host string) string {
 		req := &http.Request{Method: http.MethodGet, URL: &url.URL{Scheme: "http", Host: "10.0.0.1", Opaque: opaque, RawQuery: "q=1"}, Host: host}
 		return DefaultKey(req)
