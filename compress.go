@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/textproto"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/tiercache/tiercache/internal/httpfield"
 )
 
 // Algorithm is a compression algorithm of [Compress]. The values are the
@@ -315,11 +316,9 @@ var errNilNext = fmt.Errorf("%w: Compress over a nil Manager", ErrInvalid)
 // hasContentEncoding reports whether h names a content coding other than
 // identity, in which case the body is already compressed.
 func hasContentEncoding(h http.Header) bool {
-	for _, line := range h.Values("Content-Encoding") {
-		for e := range strings.SplitSeq(line, ",") {
-			if e = textproto.TrimString(e); e != "" && !strings.EqualFold(e, "identity") {
-				return true
-			}
+	for e := range httpfield.Elements(h.Values("Content-Encoding")) {
+		if !strings.EqualFold(e, "identity") {
+			return true
 		}
 	}
 	return false

@@ -2,10 +2,9 @@ package tiercache
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/pquerna/cachecontrol/cacheobject"
+	"github.com/tiercache/tiercache/internal/httpfield"
 )
 
 // Policy is the caching policy of one stored response: whether it may be
@@ -23,8 +22,9 @@ type Policy struct {
 	lifetime time.Duration // freshness lifetime, capped, >= 0
 	swr      time.Duration // stale-while-revalidate window
 	sie      time.Duration // stale-if-error window
-	grace    time.Duration // revalidation grace, 0 without validators
+	grace    time.Duration // kept past the stale windows: revalidation or stale grace
 	vary     []VaryField   // sorted by Name
+	ext      []byte        // wire extension records, kept as read (see policy_wire.go)
 }
 
 // VaryField is one request header a response varies on and the normalised
@@ -45,99 +45,59 @@ const (
 	flagKnown                             // mask end
 )
 
-// Defaults of the policy options.
+// Limits and reasons of the policy.
 const (
-	DefaultMaxTTL            = 365 * 24 * time.Hour
-	DefaultHeuristicFraction = 0.1
-	DefaultHeuristicMax      = 24 * time.Hour
-	DefaultRevalidationGrace = time.Hour
 	maxDeltaSeconds          = 1<<31 - 1
 	reasonNoResponse         = "NoResponse"
 	reasonVaryStar           = "ResponseVaryStar"
 	reasonStatusNotCacheable = "ResponseStatusNotCacheable"
+	reasonNotUnderstood      = "ResponseStatusNotUnderstood"
+	reasonSetCookie          = "ResponseSetCookie"
 )
-
-// PolicyOption configures NewPolicy and NewTTLPolicy.
-type PolicyOption func(*policyConfig)
-
-type policyConfig struct {
-	shared       bool
-	now          time.Time // response time
-	reqTime      time.Time
-	maxTTL       time.Duration
-	heurFraction float64
-	heurMax      time.Duration
-	grace        time.Duration
-}
-
-// WithShared makes the policy follow the rules of a shared cache (RFC 9111
-// §3.5, s-maxage, private, proxy-revalidate). The default is a private cache.
-func WithShared(shared bool) PolicyOption { return func(c *policyConfig) { c.shared = shared } }
-
-// WithNow sets the time the response was received (default time.Now()). It
-// also sets the request time unless WithRequestTime is given.
-func WithNow(t time.Time) PolicyOption { return func(c *policyConfig) { c.now = t } }
-
-// WithRequestTime sets the time the request was sent, used to correct the
-// response's Age for network delay (RFC 9111 §4.2.3). Default: the response time.
-func WithRequestTime(t time.Time) PolicyOption { return func(c *policyConfig) { c.reqTime = t } }
-
-// WithMaxTTL caps the freshness lifetime and each stale window (default
-// DefaultMaxTTL, one year). Values <= 0 keep the default.
-func WithMaxTTL(d time.Duration) PolicyOption {
-	return func(c *policyConfig) {
-		if d > 0 {
-			c.maxTTL = d
-		}
-	}
-}
-
-// WithHeuristic sets the heuristic freshness for responses with Last-Modified
-// and no explicit expiry: fraction of the time since Last-Modified, at most
-// limit. Defaults: 0.1 and 24h. fraction is clamped to [0, 1].
-func WithHeuristic(fraction float64, limit time.Duration) PolicyOption {
-	return func(c *policyConfig) {
-		c.heurFraction = min(max(fraction, 0), 1)
-		c.heurMax = max(limit, 0)
-	}
-}
-
-// WithRevalidationGrace sets how long past its stale windows a response with
-// validators (ETag, Last-Modified) is kept so that it can be revalidated
-// cheaply (default one hour). 0 disables it.
-func WithRevalidationGrace(d time.Duration) PolicyOption {
-	return func(c *policyConfig) { c.grace = max(d, 0) }
-}
-
-func newPolicyConfig(opts []PolicyOption) policyConfig {
-	c := policyConfig{
-		maxTTL:       DefaultMaxTTL,
-		heurFraction: DefaultHeuristicFraction,
-		heurMax:      DefaultHeuristicMax,
-		grace:        DefaultRevalidationGrace,
-	}
-	for _, o := range opts {
-		o(&c)
-	}
-	if c.now.IsZero() {
-		c.now = time.Now()
-	}
-	if c.reqTime.IsZero() || c.reqTime.After(c.now) {
-		c.reqTime = c.now
-	}
-	return c
-}
 
 // NewTTLPolicy returns a storable policy that is fresh for ttl from now (or
 // WithNow), for entries that do not come from HTTP. ttl is clamped to
 // [0, WithMaxTTL].
 func NewTTLPolicy(ttl time.Duration, opts ...PolicyOption) *Policy {
 	c := newPolicyConfig(opts)
+	return newTTLPolicy(c, ttl)
+}
+
+func newTTLPolicy(c policyConfig, ttl time.Duration) *Policy {
 	p := &Policy{born: c.now.UnixNano(), lifetime: min(max(ttl, 0), c.maxTTL)}
 	if c.shared {
 		p.flags |= flagShared
 	}
 	return p
+}
+
+// NewTTLPolicyFor returns the policy of resp, the response to req, stored
+// for ttl whatever its caching directives say (as httpcache's
+// ModeIgnoreRules does): fresh for ttl from now (or WithNow), clamped to
+// [0, WithMaxTTL], and recording the values req has for the fields resp's
+// Vary names, so that VaryMatches selects it for the same requests only.
+// A response with Vary: * is not storable: no request can select it. req
+// may be nil (no header values). It allocates the policy and its Vary list.
+func NewTTLPolicyFor(ttl time.Duration, req *http.Request, resp *http.Response, opts ...PolicyOption) *Policy {
+	c := newPolicyConfig(opts)
+	p := newTTLPolicy(c, ttl)
+	if resp == nil {
+		p.reason = reasonNoResponse
+		return p
+	}
+	var star bool
+	p.vary, star = varyFields(resp.Header, requestHeader(req))
+	if star {
+		p.reason = reasonVaryStar
+	}
+	return p
+}
+
+func requestHeader(req *http.Request) http.Header {
+	if req == nil {
+		return nil
+	}
+	return req.Header
 }
 
 // NewPolicy computes the caching policy of resp, the response to req, under
@@ -159,137 +119,21 @@ func NewPolicy(req *http.Request, resp *http.Response, opts ...PolicyOption) *Po
 	if h == nil {
 		h = http.Header{}
 	}
-	var reqHeader http.Header
+	reqHeader := requestHeader(req)
 	method := http.MethodGet
-	if req != nil {
-		reqHeader = req.Header
-		if req.Method != "" {
-			method = req.Method
-		}
+	if req != nil && req.Method != "" {
+		method = req.Method
 	}
-	rd := parseResponseDirectives(h.Values("Cache-Control"))
-	reqd := parseRequestDirectives(reqHeader.Values("Cache-Control"))
-	p.reason = storableReason(c, method, resp.StatusCode, reqHeader, h, rd, reqd)
-	p.vary = varyFields(h, reqHeader)
-	if p.vary == nil && hasVaryStar(h) {
+	rd := parseResponseDirectives(h["Cache-Control"])
+	reqd := parseRequestDirectives(reqHeader["Cache-Control"])
+	p.reason = storableReason(c, method, resp.StatusCode, reqHeader, h, rd, &reqd)
+	var star bool
+	if p.vary, star = varyFields(h, reqHeader); star {
 		p.reason = reasonVaryStar
 	}
 	p.setFlags(c, h, rd)
 	p.setTimes(c, h, rd, resp.StatusCode)
 	return p
-}
-
-func (p *Policy) setFlags(c policyConfig, h http.Header, rd *cacheobject.ResponseCacheDirectives) {
-	if rd.NoCachePresent {
-		p.flags |= flagNoCache
-	}
-	if rd.MustRevalidate || (c.shared && (rd.ProxyRevalidate || rd.SMaxAge != -1)) {
-		p.flags |= flagMustRevalidate
-	}
-	if rd.Immutable {
-		p.flags |= flagImmutable
-	}
-	if h.Get("ETag") != "" || validDate(h.Get("Last-Modified")) {
-		p.flags |= flagValidators
-	}
-}
-
-func (p *Policy) setTimes(c policyConfig, h http.Header, rd *cacheobject.ResponseCacheDirectives, status int) {
-	date := c.now
-	if d, err := http.ParseTime(h.Get("Date")); err == nil {
-		date = d
-	}
-	// RFC 9111 §4.2.3: corrected_initial_age.
-	apparent := max(c.now.Sub(date), 0)
-	corrected := ageSeconds(h.Get("Age")) + c.now.Sub(c.reqTime)
-	p.born = c.now.Add(-max(apparent, corrected)).UnixNano()
-
-	lifetime, heuristic := freshnessLifetime(c, h, rd, status, date)
-	p.lifetime = min(max(lifetime, 0), c.maxTTL)
-	if heuristic {
-		p.flags |= flagHeuristic
-	}
-	if p.flags&flagNoCache != 0 {
-		p.lifetime = 0
-	}
-	if rd.StaleWhileRevalidate > 0 {
-		p.swr = min(time.Duration(rd.StaleWhileRevalidate)*time.Second, c.maxTTL)
-	}
-	if rd.StaleIfError > 0 {
-		p.sie = min(time.Duration(rd.StaleIfError)*time.Second, c.maxTTL)
-	}
-	if p.flags&flagValidators != 0 {
-		p.grace = min(c.grace, c.maxTTL)
-	}
-}
-
-// freshnessLifetime implements RFC 9111 §4.2.1 and the heuristic of §4.2.2.
-func freshnessLifetime(c policyConfig, h http.Header, rd *cacheobject.ResponseCacheDirectives, status int, date time.Time) (time.Duration, bool) {
-	switch {
-	case c.shared && rd.SMaxAge != -1:
-		return time.Duration(rd.SMaxAge) * time.Second, false
-	case rd.MaxAge != -1:
-		return time.Duration(rd.MaxAge) * time.Second, false
-	case len(h.Values("Expires")) > 0:
-		exp, err := http.ParseTime(h.Get("Expires"))
-		if err != nil {
-			return 0, false // an invalid Expires means already expired (§5.3)
-		}
-		return exp.Sub(date), false
-	}
-	lm, err := http.ParseTime(h.Get("Last-Modified"))
-	if err != nil || !heuristicStatus(status) {
-		return 0, false
-	}
-	since := date.Sub(lm)
-	if since <= 0 {
-		return 0, false
-	}
-	return min(time.Duration(float64(since)*c.heurFraction), c.heurMax), true
-}
-
-// storableReason returns why the response may not be stored, or "".
-// It uses cachecontrol's reasons and corrects the ones it gets wrong.
-func storableReason(c policyConfig, method string, status int, reqHeader, h http.Header,
-	rd *cacheobject.ResponseCacheDirectives, reqd *cacheobject.RequestCacheDirectives) string {
-	if status < 200 || status == http.StatusPartialContent || status == http.StatusNotModified {
-		return reasonStatusNotCacheable
-	}
-	if reqHeader == nil {
-		reqHeader = http.Header{}
-	}
-	obj := &cacheobject.Object{
-		CacheIsPrivate: !c.shared,
-		RespDirectives: rd,
-		RespHeaders:    h,
-		RespStatusCode: status,
-		ReqDirectives:  reqd,
-		ReqHeaders:     reqHeader,
-		ReqMethod:      method,
-		NowUTC:         c.now.UTC(),
-	}
-	var rv cacheobject.ObjectResults
-	cacheobject.CachableObject(obj, &rv)
-	for _, r := range rv.OutReasons {
-		switch {
-		case r == cacheobject.ReasonRequestAuthorizationHeader && !c.shared:
-			// §3.5 restricts shared caches only.
-		case r == cacheobject.ReasonResponseUncachableByDefault && heuristicStatus(status):
-			// cachecontrol misses 308 (RFC 9110 §15.4.9).
-		default:
-			return strings.TrimPrefix(r.String(), "Reason")
-		}
-	}
-	return ""
-}
-
-// heuristicStatus reports whether status is cacheable by default (RFC 9110 §15.1).
-func heuristicStatus(status int) bool {
-	switch status {
-	case 200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501:
-		return true
-	}
-	return false
 }
 
 // Storable reports whether the response may be stored at all: its method,
@@ -376,7 +220,7 @@ func (p *Policy) Vary() []VaryField { return p.vary }
 // every varied field has the same normalised value (absent equals absent).
 func (p *Policy) VaryMatches(h http.Header) bool {
 	for _, f := range p.vary {
-		if NormalizeFieldValues(h.Values(f.Name)) != f.Value {
+		if !httpfield.EqualNormalized(h[f.Name], f.Value) {
 			return false
 		}
 	}

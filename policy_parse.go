@@ -1,119 +1,130 @@
 package tiercache
 
 import (
+	"math"
 	"net/http"
-	"net/textproto"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/pquerna/cachecontrol/cacheobject"
+
+	"github.com/tiercache/tiercache/internal/httpfield"
 )
 
-// This file reads header fields for NewPolicy and ParseRequestDirectives:
-// Cache-Control (every line, directive by directive), Age, Vary.
+// Which parts of the policy are ours and which are cachecontrol's.
+//
+// Parsing is ours (internal/httpfield, shared with httpcache and
+// Compress): cachecontrol v0.2.0 reads only the first Cache-Control line,
+// fails the whole field on one malformed directive (a bare
+// stale-while-revalidate, max-age=abc), and knows neither must-understand
+// nor the Age list rule. The parsed directives are handed to cachecontrol
+// in its own structs, and cachecontrol decides what it gets right: the
+// reasons a response may not be stored (CachableObject, see
+// storableReason) and the explicit freshness lifetime from s-maxage,
+// max-age and Expires (ExpirationObject, see freshnessLifetime). Ours on
+// top: Age and the request delay (§4.2.3), an invalid Expires (§5.3),
+// the heuristic (options, 308), no-cache, Vary, must-understand, and the
+// corrections of its reasons (Authorization in a private cache, 308).
 
-// parseResponseDirectives joins every Cache-Control line and parses each
-// directive on its own, so one malformed directive (or a bare
-// stale-while-revalidate) is dropped without losing the others. The first
-// occurrence of a repeated directive wins (RFC 9111 §4.2.1).
-func parseResponseDirectives(lines []string) *cacheobject.ResponseCacheDirectives {
-	out, _ := cacheobject.ParseResponseCacheControl("")
-	for _, d := range splitDirectives(lines) {
-		one, err := cacheobject.ParseResponseCacheControl(d)
-		if err != nil {
-			// A restrictive directive with a stray argument (no-store=1) still
-			// restricts; a value directive without a usable value is dropped.
-			name, _, _ := strings.Cut(d, "=")
-			if one, err = cacheobject.ParseResponseCacheControl(name); err != nil {
-				continue
-			}
+// responseDirectives are the cache directives of a response.
+type responseDirectives struct {
+	cacheobject.ResponseCacheDirectives
+	mustUnderstand bool
+}
+
+// parseResponseDirectives reads every Cache-Control line directive by
+// directive: a malformed argument drops its directive alone, while a
+// restrictive directive with a stray argument (no-store=1) still
+// restricts. The first occurrence of a repeated directive wins (RFC 9111
+// §4.2.1). Qualified no-cache and private count as unqualified (allowed
+// by §5.2.2.4 and §5.2.2.7).
+func parseResponseDirectives(lines []string) *responseDirectives {
+	rd := &responseDirectives{}
+	rd.MaxAge, rd.SMaxAge, rd.StaleIfError, rd.StaleWhileRevalidate = -1, -1, -1, -1
+	for d := range httpfield.Directives(lines) {
+		switch d.Name {
+		case "no-store":
+			rd.NoStore = true
+		case "no-cache":
+			rd.NoCachePresent = true
+		case "private":
+			rd.PrivatePresent = true
+		case "public":
+			rd.Public = true
+		case "must-revalidate":
+			rd.MustRevalidate = true
+		case "proxy-revalidate":
+			rd.ProxyRevalidate = true
+		case "immutable":
+			rd.Immutable = true
+		case "no-transform":
+			rd.NoTransform = true
+		case "must-understand":
+			rd.mustUnderstand = true
+		case "max-age":
+			firstDelta(&rd.MaxAge, d)
+		case "s-maxage":
+			firstDelta(&rd.SMaxAge, d)
+		case "stale-if-error":
+			firstDelta(&rd.StaleIfError, d)
+		case "stale-while-revalidate":
+			firstDelta(&rd.StaleWhileRevalidate, d)
 		}
-		out.MustRevalidate = out.MustRevalidate || one.MustRevalidate
-		out.NoCachePresent = out.NoCachePresent || one.NoCachePresent
-		out.NoStore = out.NoStore || one.NoStore
-		out.NoTransform = out.NoTransform || one.NoTransform
-		out.Public = out.Public || one.Public
-		out.PrivatePresent = out.PrivatePresent || one.PrivatePresent
-		out.ProxyRevalidate = out.ProxyRevalidate || one.ProxyRevalidate
-		out.Immutable = out.Immutable || one.Immutable
-		out.MaxAge = firstDelta(out.MaxAge, one.MaxAge)
-		out.SMaxAge = firstDelta(out.SMaxAge, one.SMaxAge)
-		out.StaleIfError = firstDelta(out.StaleIfError, one.StaleIfError)
-		out.StaleWhileRevalidate = firstDelta(out.StaleWhileRevalidate, one.StaleWhileRevalidate)
 	}
-	return out
+	return rd
 }
 
 // parseRequestDirectives is parseResponseDirectives for request directives.
-func parseRequestDirectives(lines []string) *cacheobject.RequestCacheDirectives {
-	out, _ := cacheobject.ParseRequestCacheControl("")
-	for _, d := range splitDirectives(lines) {
-		one, err := cacheobject.ParseRequestCacheControl(d)
-		if err != nil {
-			name, _, _ := strings.Cut(d, "=")
-			if one, err = cacheobject.ParseRequestCacheControl(name); err != nil {
+// A max-stale without an argument accepts any staleness; one with a
+// malformed argument is dropped (it would otherwise widen what is accepted).
+func parseRequestDirectives(lines []string) cacheobject.RequestCacheDirectives {
+	rd := cacheobject.RequestCacheDirectives{MaxAge: -1, MaxStale: -1, MinFresh: -1, StaleIfError: -1}
+	for d := range httpfield.Directives(lines) {
+		switch d.Name {
+		case "no-store":
+			rd.NoStore = true
+		case "no-cache":
+			rd.NoCache = true
+		case "only-if-cached":
+			rd.OnlyIfCached = true
+		case "no-transform":
+			rd.NoTransform = true
+		case "max-age":
+			firstDelta(&rd.MaxAge, d)
+		case "min-fresh":
+			firstDelta(&rd.MinFresh, d)
+		case "stale-if-error":
+			firstDelta(&rd.StaleIfError, d)
+		case "max-stale":
+			if rd.MaxStaleSet {
 				continue
 			}
-		}
-		out.NoStore = out.NoStore || one.NoStore
-		out.NoCache = out.NoCache || one.NoCache
-		out.OnlyIfCached = out.OnlyIfCached || one.OnlyIfCached
-		out.MaxAge = firstDelta(out.MaxAge, one.MaxAge)
-		out.MinFresh = firstDelta(out.MinFresh, one.MinFresh)
-		// cachecontrol sets MaxStaleSet only for a bare max-stale.
-		if !out.MaxStaleSet && (one.MaxStaleSet || one.MaxStale != -1) {
-			out.MaxStale, out.MaxStaleSet = one.MaxStale, true
-		}
-	}
-	return out
-}
-
-func firstDelta(have, next cacheobject.DeltaSeconds) cacheobject.DeltaSeconds {
-	if have != -1 {
-		return have
-	}
-	return next
-}
-
-// splitDirectives splits Cache-Control field lines into single directives,
-// honouring quoted strings (no-cache="a, b" is one directive).
-func splitDirectives(lines []string) []string {
-	var out []string
-	for _, line := range lines {
-		start, quoted := 0, false
-		for i := 0; i < len(line); i++ {
-			switch line[i] {
-			case '\\':
-				if quoted {
-					i++
-				}
-			case '"':
-				quoted = !quoted
-			case ',':
-				if !quoted {
-					out = appendDirective(out, line[start:i])
-					start = i + 1
-				}
+			if !d.HasValue {
+				rd.MaxStaleSet = true
+			} else if firstDelta(&rd.MaxStale, d); rd.MaxStale != -1 {
+				rd.MaxStaleSet = true
 			}
 		}
-		out = appendDirective(out, line[start:])
 	}
-	return out
+	return rd
 }
 
-func appendDirective(out []string, d string) []string {
-	if d = textproto.TrimString(d); d != "" {
-		out = append(out, d)
+// firstDelta sets *dst from d's delta-seconds argument unless *dst is set
+// already or the argument is missing or malformed. Values beyond an int32
+// saturate (RFC 9111 §1.2.2).
+func firstDelta(dst *cacheobject.DeltaSeconds, d httpfield.Directive) {
+	if *dst != -1 {
+		return
 	}
-	return out
+	if n, ok := httpfield.DeltaSeconds(d.Value); ok {
+		*dst = cacheobject.DeltaSeconds(min(n, math.MaxInt32))
+	}
 }
 
-// ageSeconds parses an Age field value; an invalid value counts as 0.
-func ageSeconds(v string) time.Duration {
-	n, err := strconv.ParseInt(textproto.TrimString(v), 10, 64)
-	if err != nil || n < 0 {
+// ageSeconds reads the Age field: the first member of its list (RFC 9111
+// §5.1, so "7200, 0" is 7200); an invalid value counts as 0.
+func ageSeconds(lines []string) time.Duration {
+	n, ok := httpfield.DeltaSeconds(httpfield.First(lines))
+	if !ok {
 		return 0
 	}
 	return time.Duration(min(n, maxDeltaSeconds)) * time.Second
@@ -124,45 +135,16 @@ func validDate(v string) bool {
 	return err == nil
 }
 
-// varyFields returns the request header values the response varies on, or
-// nil when it varies on nothing or on "*".
-func varyFields(h, reqHeader http.Header) []VaryField {
-	var out []VaryField
-	for _, name := range listElements(h.Values("Vary")) {
-		if name == "*" {
-			return nil
-		}
-		name = textproto.CanonicalMIMEHeaderKey(name)
-		if slices.ContainsFunc(out, func(f VaryField) bool { return f.Name == name }) {
-			continue
-		}
-		out = append(out, VaryField{Name: name, Value: NormalizeFieldValues(reqHeader.Values(name))})
+// varyFields returns the request header values the response varies on,
+// and whether it varies on "*".
+func varyFields(h, reqHeader http.Header) ([]VaryField, bool) {
+	names, star := httpfield.FieldNames(h["Vary"])
+	if star || len(names) == 0 {
+		return nil, star
 	}
-	slices.SortFunc(out, func(a, b VaryField) int { return strings.Compare(a.Name, b.Name) })
-	return out
-}
-
-func hasVaryStar(h http.Header) bool {
-	return slices.Contains(listElements(h.Values("Vary")), "*")
-}
-
-// listElements splits comma-separated field lines into trimmed, non-empty elements.
-func listElements(lines []string) []string {
-	var out []string
-	for _, line := range lines {
-		for _, e := range strings.Split(line, ",") {
-			if e = textproto.TrimString(e); e != "" {
-				out = append(out, e)
-			}
-		}
+	out := make([]VaryField, len(names))
+	for i, name := range names {
+		out[i] = VaryField{Name: name, Value: httpfield.Normalize(reqHeader.Values(name))}
 	}
-	return out
-}
-
-// NormalizeFieldValues returns the form in which Vary compares request
-// header values: the list elements of all field lines, trimmed of
-// whitespace, joined by ",". "gzip,  br" and two lines "gzip" and "br"
-// both give "gzip,br". Caches that derive variant keys use it.
-func NormalizeFieldValues(lines []string) string {
-	return strings.Join(listElements(lines), ",")
+	return out, false
 }

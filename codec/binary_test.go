@@ -80,7 +80,7 @@ func uv(parts ...any) []byte {
 // the checksum proves integrity, not honesty.
 func TestBinaryForged(t *testing.T) {
 	pb, _ := tiercache.NewTTLPolicy(time.Minute).MarshalBinary()
-	badPolicyVersion := append([]byte{2}, pb[1:]...)
+	badPolicyVersion := append([]byte{3}, pb[1:]...) // versions 1 and 2 are known
 	cases := []struct {
 		name    string
 		payload []byte
@@ -101,7 +101,7 @@ func TestBinaryForged(t *testing.T) {
 		{"huge body length", append(uv(200, "\x00\x00\x00"), uv(uint64(1<<62))...), tiercache.ErrCorrupt},
 		{"no policy", uv(200, "\x00\x00\x00", ""), tiercache.ErrCorrupt},
 		{"policy trailing byte", append(payload(t, 200, uv("", 0, 0), nil), 0), tiercache.ErrCorrupt},
-		{"policy version 2", append(uv(200, "\x00\x00\x00", ""), badPolicyVersion...), tiercache.ErrVersion},
+		{"policy version 3", append(uv(200, "\x00\x00\x00", ""), badPolicyVersion...), tiercache.ErrVersion},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -57,7 +57,7 @@ func (f *flights) finish(key string, fl *flight) {
 // collapsible reports whether the call may wait for another request's
 // response: a plain GET that accepts a stored response.
 func (c *call) collapsible() bool {
-	return c.t.opts.collapse && !c.head && !c.dirs.NoCache && !c.dirs.NoStore &&
+	return c.t.opts.collapse && !c.head && !c.dirs.NoCache && !c.dirs.NoStore && len(c.req.Header["Range"]) == 0 &&
 		!(c.dirs.HasMaxAge && c.dirs.MaxAge == 0) &&
 		(c.mode == ModeDefault || c.mode == ModeForceCache || c.mode == ModeIgnoreRules)
 }
@@ -67,7 +67,7 @@ func (c *call) collapsible() bool {
 // (at most the collapse timeout) for its response to be stored and serve
 // it, or go to the origin themselves when it was not stored.
 func (c *call) miss(fwd string) (*http.Response, error) {
-	st := status{fwd: fwd}
+	st := status{fwd: fwd, outcome: outMiss}
 	if !c.collapsible() {
 		return c.fetch(st, nil, nil)
 	}
@@ -88,7 +88,7 @@ func (c *call) miss(fwd string) (*http.Response, error) {
 	c.now = c.t.opts.now()
 	if e, _ := c.lookup(); e != nil {
 		if act, _ := c.decide(e); act == actFresh || act == actStale {
-			return c.serve(e, status{fwd: fwd, collapsed: true}, c.now), nil
+			return c.serve(e, status{fwd: fwd, collapsed: true, outcome: outCollapsed}, c.now), nil
 		}
 	}
 	return c.fetch(st, nil, nil)

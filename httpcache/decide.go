@@ -13,6 +13,7 @@ const (
 	actStale                         // serve it stale: allowed by the client or the mode
 	actStaleRevalidate               // serve it stale and revalidate in the background
 	actValidate                      // validate it with the origin first
+	actForward                       // forward the request as it is (a range the cache cannot serve)
 )
 
 // decide chooses how the stored response e may satisfy the request
@@ -69,8 +70,7 @@ func (c *call) staleIfError(e *entry, now time.Time) bool {
 	if sie := pol.StaleIfError(); sie > 0 && stale < sie {
 		return true
 	}
-	d, ok := requestStaleIfError(c.req.Header)
-	return ok && stale <= d
+	return c.dirs.HasStaleIfError && stale <= c.dirs.StaleIfError
 }
 
 // isServerError reports a status that allows stale-if-error (RFC 5861 §4).

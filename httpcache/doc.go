@@ -8,27 +8,41 @@
 //
 // GET and HEAD requests are answered from the cache when a stored response
 // is fresh and selected by the request (RFC 9111 §4), with an Age header;
-// a HEAD reuses the stored GET. Stale responses (and no-cache ones) are
-// revalidated with If-None-Match / If-Modified-Since: a 304 updates the
-// stored header and freshness of every stored variant it selects (§4.3.4),
-// a full response replaces the entry, and a 200 to a HEAD request updates
-// or invalidates the stored GET response (§4.3.5).
+// a HEAD reuses the stored GET. A GET with a single satisfiable byte Range
+// (and a matching If-Range) gets a 206 of the stored response; several
+// ranges, an unsatisfiable one or another unit go to the origin. Stale
+// responses (and no-cache ones) are revalidated with If-None-Match /
+// If-Modified-Since: a 304 updates the stored header and freshness of every
+// stored variant it selects (§4.3.4), a full response replaces the entry,
+// and a 200 to a HEAD request updates or invalidates the stored GET
+// response (§4.3.5).
 // Request directives max-age, max-stale, min-fresh, no-cache (and Pragma:
-// no-cache), no-store and only-if-cached (504 on a miss) are honoured, as
-// are the response's stale-while-revalidate (served stale, revalidated in
-// the background, one revalidation per key at a time) and stale-if-error
-// (served stale on a 5xx or a network error; a request's stale-if-error
-// too); must-understand stores only understood status codes and then
-// ignores no-store (§5.2.2.3); must-revalidate and, in a
-// shared cache, proxy-revalidate and s-maxage never let a stale response
-// through. A non-error response to an unsafe method invalidates the target
-// URI and the same-origin Location and Content-Location.
+// no-cache), no-store, stale-if-error and only-if-cached (504 on a miss)
+// are honoured, as are the response's stale-while-revalidate (served
+// stale, revalidated in the background) and stale-if-error (served stale
+// on a 5xx or a network error, for GET and HEAD); must-understand stores
+// only understood status codes and then ignores no-store (§5.2.2.3);
+// must-revalidate and, in a shared cache, proxy-revalidate and s-maxage
+// never let a stale response through (504 when the origin cannot be
+// reached). A non-error response to an unsafe method invalidates the
+// target URI and the same-origin Location and Content-Location.
 //
-// The policy of every response is tiercache.NewPolicy, built with the time
-// the request was sent and the response received, so the stored policy's
-// KeepFor decides how long each tier keeps it. What is stored is the
-// status, the header without hop-by-hop and proxy fields (§3.1), the body
-// and the URL.
+// The rules are tiercache.Policy's: the policy of every response is
+// tiercache.NewPolicy (tiercache.NewTTLPolicyFor in ModeIgnoreRules),
+// built with the time the request was sent and the response received, so
+// the stored policy's KeepFor decides how long each tier keeps it; request
+// directives are tiercache.ParseRequestDirectives. What is stored is the
+// status, the header without hop-by-hop and proxy fields (§3.1; nor are
+// they served from an entry another writer stored with them), the body and
+// the URL without user information.
+//
+// # Shared caches
+//
+// WithShared(true) makes the Transport a shared cache: s-maxage,
+// proxy-revalidate, private and the Authorization rules of §3.5 apply, a
+// response that sets a cookie is stored only when it is public or has
+// s-maxage and then without its Set-Cookie (never replayed to another
+// client), and keys never hold URL credentials (DefaultKey).
 //
 // # Bodies
 //
@@ -48,22 +62,33 @@
 // variants coexist and one Delete of the primary key invalidates them all.
 // See the comment on variants.go's indexField for the layout.
 //
-// # Collapsing and errors
+// # Collapsing, background work and errors
 //
 // Concurrent misses on one key that accept a stored response go to the
 // origin once: followers wait, at most WithCollapseTimeout, until the
 // leader's response is stored and serve it; when it was not stored they go
-// to the origin themselves. A failing Manager never fails a request: a Get
-// error is a miss, a Put or Delete error is skipped, and each is reported
-// to the ErrorHook (wrapping ErrCache).
+// to the origin themselves. A stale-while-revalidate hit starts at most one
+// background revalidation per key, at most WithMaxBackground in all (over
+// the cap the stale response is served and no revalidation starts), each
+// bounded by WithBackgroundTimeout and reading at most WithMaxBodySize;
+// a panic in one is recovered and reported. A failing Manager never fails
+// a request: a Get error is a miss, a Put or Delete error is skipped, and
+// each is reported to the ErrorHook (wrapping ErrCache).
 //
-// # Cache-Status
+// # Cache-Status, Stats and logs
 //
 // Every response gets a Cache-Status member (RFC 9211) naming the cache
 // (WithCacheName), e.g. "tiercache; hit; ttl=42",
-// "tiercache; fwd=uri-miss; stored; ttl=60" (stored means: stored once the
-// body has been read) or "tiercache; fwd=stale; fwd-status=304; stored".
-// WithCacheStatus(false) turns it off.
+// "tiercache; fwd=uri-miss; ttl=60" or
+// "tiercache; fwd=stale; fwd-status=304; stored". The stored parameter is
+// only ever true: a response stored before it is returned says so in its
+// header; a streamed body is stored only once it has been read, so its
+// header cannot know, and the final member, with stored when it was, is set
+// in Response.Trailer["Cache-Status"] when the body ends (read trailers
+// after the body, as net/http documents). WithCacheStatus(false) turns
+// both off. Stats gives counters by outcome, bytes, stores, refusals and
+// origin latency; WithLogger logs origin failures served stale, failed
+// background revalidations and recovered panics.
 //
 // # Modes
 //

@@ -42,7 +42,7 @@ func Example() {
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, resp.Body) // read completely: the response is stored
-	fmt.Println(resp.Header.Get("Cache-Status"))
+	fmt.Println(resp.Header.Get("Cache-Status"), resp.Trailer.Get("Cache-Status"))
 }
 
 // Example_inMemory caches the responses of a local server in an LRU: the
@@ -72,12 +72,51 @@ func Example_inMemory() {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		// The header tells how the response was obtained; once the body has
+		// been read, a trailer tells whether it was stored.
 		status, _, _ := strings.Cut(resp.Header.Get("Cache-Status"), "; ttl=")
-		fmt.Printf("%s | %s\n", body, status)
+		final, _, _ := strings.Cut(resp.Trailer.Get("Cache-Status"), "; ttl=")
+		fmt.Printf("%s | %s", body, status)
+		if final != "" {
+			fmt.Printf(" | %s", final)
+		}
+		fmt.Println()
 	}
 	fmt.Println("server calls:", calls)
 	// Output:
-	// hello #1 | tiercache; fwd=uri-miss; stored
+	// hello #1 | tiercache; fwd=uri-miss | tiercache; fwd=uri-miss; stored
 	// hello #1 | tiercache; hit
 	// server calls: 1
+}
+
+// ExampleTransport_Stats reads the Transport's counters after a miss and a
+// hit, as a metrics exporter would at each scrape.
+func ExampleTransport_Stats() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		fmt.Fprint(w, "hello")
+	}))
+	defer srv.Close()
+	m, err := lru.New(lru.Config{MaxEntries: 1000})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+	tr := httpcache.New(m, httpcache.WithTransport(srv.Client().Transport))
+	defer tr.Close()
+	client := &http.Client{Transport: tr}
+	for range 2 {
+		resp, err := client.Get(srv.URL + "/")
+		if err != nil {
+			log.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	s := tr.Stats()
+	fmt.Printf("hits %d, misses %d, stores %d\n", s.Hits, s.Misses, s.Stores)
+	fmt.Printf("bytes from cache %d, from origin %d\n", s.BytesFromCache, s.BytesFromOrigin)
+	// Output:
+	// hits 1, misses 1, stores 1
+	// bytes from cache 5, from origin 5
 }

@@ -12,7 +12,7 @@ import (
 // when not nil, is called once the response is stored or known not to be.
 func (c *call) fetch(st status, old *entry, done func()) (*http.Response, error) {
 	reqTime := c.t.opts.now()
-	resp, err := c.t.opts.upstream.RoundTrip(c.req)
+	resp, err := c.send(c.req)
 	if err != nil {
 		callDone(done)
 		return nil, err
@@ -31,14 +31,17 @@ func callDone(done func()) {
 // immediately when it has no body. A response that may not be stored
 // replaces nothing, but a stale entry it supersedes is deleted. A 200 to a
 // HEAD request updates or invalidates old instead (RFC 9111 §4.3.5).
+//
+// Cache-Status says stored only once it is true: a response stored before
+// it is returned says so in its header; a body stored when the caller has
+// read it says so in the Cache-Status trailer (Response.Trailer), which
+// the Transport sets, with the final member, when the body ends.
 func (c *call) handleFull(resp *http.Response, reqTime time.Time, st status, old *entry, done func()) *http.Response {
 	respTime := c.t.opts.now()
 	if c.head && old != nil && resp.StatusCode == http.StatusOK {
-		if c.headUpdate(old, resp, reqTime, respTime) {
-			st = st.withStored()
-		}
+		st.stored = c.headUpdate(old, resp, reqTime, respTime)
 		callDone(done)
-		c.t.setStatus(resp.Header, c.withDetail(st))
+		c.label(resp, st)
 		return resp
 	}
 	pol := c.policy(resp, reqTime, respTime)
@@ -47,50 +50,89 @@ func (c *call) handleFull(resp *http.Response, reqTime time.Time, st status, old
 	}
 	if !c.mayStore(resp, pol) {
 		if old != nil && !pol.Storable() && resp.StatusCode < 400 && resp.StatusCode != http.StatusNotModified {
-			if err := c.t.m.Delete(c.ctx(), old.key); err != nil {
-				c.t.report(c.req, "delete", old.key, err)
-			}
+			c.delete(old.key)
 		}
 		callDone(done)
-		c.t.setStatus(resp.Header, c.withDetail(st))
+		c.label(resp, st)
 		return resp
 	}
 	stored := &tiercache.Response{
 		Status: resp.StatusCode,
-		Header: storedHeader(resp.Header, respTime),
-		URL:    c.req.URL.String(),
+		Header: storedHeader(resp.Header, respTime, c.t.opts.shared),
+		URL:    storedURL(c.req),
 	}
-	finish := func(body []byte, ok bool) {
-		if ok {
-			stored.Body = body
-			c.store(stored, pol, c.t.opts.now())
-		}
-		callDone(done)
-	}
-	c.t.setStatus(resp.Header, c.withDetail(st).withStored().withTTL(pol.TTL(respTime)))
+	st = st.withTTL(pol.TTL(respTime))
 	if resp.Body == nil || resp.Body == http.NoBody {
-		finish(nil, true)
+		st.stored = c.store(stored, pol, c.t.opts.now())
+		callDone(done)
+		c.label(resp, st)
 		return resp
 	}
 	// A body with a Content-Length of 0 is captured too: it is stored once
 	// read if it is empty, and a non-empty one reaches the caller intact.
-	resp.Body = newCaptureBody(resp.Body, resp.ContentLength, c.t.opts.maxBody, finish)
+	resp.Body = newCaptureBody(resp.Body, resp.ContentLength, c.t.opts.maxBody, func(body []byte, res captureResult) {
+		if res == captured {
+			stored.Body = body
+			st.stored = c.store(stored, pol, c.t.opts.now())
+		} else {
+			c.shard.refuse(refusalOfCapture(res))
+		}
+		c.setTrailer(resp, st)
+		callDone(done)
+	})
+	c.label(resp, st)
 	return resp
 }
 
-// withStored sets the stored parameter: the response is stored once its
-// body has been read completely.
-func (st status) withStored() status {
-	st.stored = true
-	return st
+// setTrailer sets the final Cache-Status member st in resp's trailer. It
+// runs on the caller's goroutine, inside the Read or Close that ended the
+// body, as net/http fills trailers.
+func (c *call) setTrailer(resp *http.Response, st status) {
+	if !c.t.opts.cacheStatus || c.background {
+		return
+	}
+	if resp.Trailer == nil {
+		resp.Trailer = make(http.Header, 1)
+	}
+	resp.Trailer["Cache-Status"] = []string{c.t.formatStatus(c.withDetail(st))}
+}
+
+func refusalOfCapture(res captureResult) refusal {
+	if res == tooLarge {
+		return refTooLarge
+	}
+	return refIncomplete
 }
 
 // mayStore reports whether resp, the response to the call's request, may be
-// stored: a GET, not refused by the mode or by no-store, storable by its
-// policy, and not known to exceed the body limit.
+// stored: a GET, not refused by no-store, storable by its policy, and not
+// known to exceed the body limit. A refused GET response is counted.
 func (c *call) mayStore(resp *http.Response, pol *tiercache.Policy) bool {
-	return c.req.Method == http.MethodGet && c.mode != ModeNoStore && !c.dirs.NoStore &&
-		pol.Storable() && resp.ContentLength <= c.t.opts.maxBody
+	switch {
+	case c.req.Method != http.MethodGet:
+		return false
+	case c.dirs.NoStore:
+		c.shard.refuse(refNoStore)
+	case !pol.Storable():
+		c.shard.refuse(refusalOf(pol.Reason()))
+	case resp.ContentLength > c.t.opts.maxBody:
+		c.shard.refuse(refTooLarge)
+	default:
+		return true
+	}
+	return false
+}
+
+// storedURL returns the URL stored with a response: the request's URL
+// without user information (credentials never reach a tier) or fragment.
+func storedURL(req *http.Request) string {
+	u := req.URL
+	if u.User != nil || u.Fragment != "" || u.RawFragment != "" {
+		c := *u
+		c.User, c.Fragment, c.RawFragment = nil, "", ""
+		u = &c
+	}
+	return u.String()
 }
 
 // drain reads a little of an unwanted body so the connection can be reused,

@@ -56,7 +56,7 @@ func readResp(t *testing.T, tr http.RoundTripper, req *http.Request) result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return result{code: resp.StatusCode, body: string(b), header: resp.Header}
+	return result{code: resp.StatusCode, body: string(b), header: resp.Header, trailer: resp.Trailer}
 }
 
 // A body that ends (io.EOF) before or after its Content-Length is

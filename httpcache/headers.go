@@ -2,95 +2,95 @@ package httpcache
 
 import (
 	"net/http"
-	"net/textproto"
 	"slices"
-	"strings"
 	"time"
+
+	"github.com/tiercache/tiercache/internal/httpfield"
 )
 
-// unstoredFields are never stored nor copied by a 304 update: hop-by-hop
-// fields (RFC 9110 §7.6.1), fields specific to the proxy (RFC 9111 §3.1),
-// the trailer announcement (trailers are not stored), the Cache-Status of
-// upstream caches (it describes their handling of the original request) and
-// the Transport's own variant-index marker.
-var unstoredFields = []string{
-	"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
-	"Proxy-Authenticate", "Proxy-Authentication-Info", "Proxy-Authorization",
-	"Cache-Status", indexField, variantsField,
+// unstoredField reports the fields never stored, never served from the
+// cache and never copied by a 304 update: hop-by-hop fields (RFC 9110
+// §7.6.1), fields specific to the proxy (RFC 9111 §3.1), the trailer
+// announcement (trailers are not stored), the Cache-Status of upstream
+// caches (it describes their handling of the original request) and the
+// Transport's own variant-index fields. k is a canonical field name.
+func unstoredField(k string) bool {
+	switch k {
+	case "Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+		"Proxy-Authenticate", "Proxy-Authentication-Info", "Proxy-Authorization",
+		"Cache-Status", indexField, variantsField:
+		return true
+	}
+	return false
 }
 
+// privateField reports the fields a shared cache never stores or serves,
+// so that one client's response metadata is not replayed to another:
+// Set-Cookie (stored only when the response is public or has s-maxage,
+// see tiercache.WithShared, and then without the cookie).
+func privateField(k string, shared bool) bool { return shared && k == "Set-Cookie" }
+
 // storedHeader returns the header to store for a response received at
-// respTime: a copy of src without unstoredFields and the fields its
-// Connection header lists, with a Date added when the origin sent none
-// (RFC 9110 §6.6.1).
-func storedHeader(src http.Header, respTime time.Time) http.Header {
+// respTime: a copy of src without unstored fields, the fields its
+// Connection header lists and, in a shared cache, private fields, with a
+// Date added when the origin sent none (RFC 9110 §6.6.1).
+func storedHeader(src http.Header, respTime time.Time, shared bool) http.Header {
 	h := src.Clone()
 	if h == nil {
 		h = http.Header{}
 	}
-	deleteUnstored(h, src)
+	skip := connectionFields(src)
+	for k := range h {
+		if unstoredField(k) || privateField(k, shared) || slices.Contains(skip, k) {
+			delete(h, k)
+		}
+	}
 	if len(h["Date"]) == 0 {
 		h["Date"] = []string{respTime.UTC().Format(http.TimeFormat)}
 	}
 	return h
 }
 
-func deleteUnstored(h, src http.Header) {
-	for _, f := range connectionFields(src) {
-		delete(h, f)
-	}
-	for _, f := range unstoredFields {
-		delete(h, f)
-	}
-}
-
 // connectionFields returns the canonical field names listed in Connection.
 func connectionFields(h http.Header) []string {
-	var out []string
-	for _, line := range h["Connection"] {
-		for _, f := range strings.Split(line, ",") {
-			if f = textproto.TrimString(f); f != "" {
-				out = append(out, textproto.CanonicalMIMEHeaderKey(f))
-			}
-		}
+	if len(h["Connection"]) == 0 {
+		return nil
 	}
-	return out
+	names, _ := httpfield.FieldNames(h["Connection"])
+	return names
 }
 
 // mergeHeader returns the stored header updated by a 304 response's header
 // (RFC 9111 §3.2, §4.3.4): every field of fresh replaces the stored one,
-// except unstored fields, Content-Length and Content-Encoding. The stored
-// body may have been decoded on receipt (http.Transport removes a gzip
-// coding it asked for itself, but leaves the header of a 304 or a HEAD
-// response alone), so the stored body's coding is never relabelled (§3.2,
-// fields the stored response depends upon). The stored Age is dropped (the
-// 304's age applies) and a Date is added when the 304 has none.
-func mergeHeader(stored, fresh http.Header, respTime time.Time) http.Header {
+// except the fields storedHeader never keeps, Content-Length, and the
+// fields that describe the stored body, which a 304 does not replace
+// (§3.2, "header fields that the cache's stored response depends upon"):
+//   - Content-Encoding: the stored body may have been decoded on receipt
+//     (http.Transport removes a gzip coding it asked for itself, but
+//     leaves the header of a 304 or a HEAD response alone);
+//   - Content-Range: a stored response is complete, so a range can only
+//     mislabel it (§3.2 allows ignoring it);
+//   - Content-MD5: a digest of the stored body, which the 304 does not
+//     carry.
+//
+// The stored Age is dropped (the 304's age applies) and a Date is added
+// when the 304 has none.
+func mergeHeader(stored, fresh http.Header, respTime time.Time, shared bool) http.Header {
 	h := stored.Clone()
 	delete(h, "Age")
 	skip := connectionFields(fresh)
 	for k, vs := range fresh {
-		if k == "Content-Length" || k == "Content-Encoding" || slices.Contains(unstoredFields, k) || slices.Contains(skip, k) {
-			continue
+		switch {
+		case k == "Content-Length" || k == "Content-Encoding" || k == "Content-Range" || k == "Content-Md5":
+		case unstoredField(k) || privateField(k, shared) || slices.Contains(skip, k):
+		default:
+			h[k] = slices.Clone(vs)
 		}
-		h[k] = slices.Clone(vs)
 	}
 	if len(fresh["Date"]) == 0 {
 		h["Date"] = []string{respTime.UTC().Format(http.TimeFormat)}
 	}
 	return h
-}
-
-// hasVaryStar reports a Vary field containing "*".
-func hasVaryStar(h http.Header) bool {
-	for _, line := range h["Vary"] {
-		for _, f := range strings.Split(line, ",") {
-			if textproto.TrimString(f) == "*" {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // ageValue formats an Age field value: whole seconds, capped at 2^31
@@ -113,6 +113,8 @@ func statusLine(code int) string {
 		return "200 OK"
 	case http.StatusNotModified:
 		return "304 Not Modified"
+	case http.StatusPartialContent:
+		return "206 Partial Content"
 	}
 	return itoa(int64(code)) + " " + http.StatusText(code)
 }

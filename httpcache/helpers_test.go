@@ -157,12 +157,29 @@ func (e *env) lastRequest() *http.Request {
 
 // result is a response read completely.
 type result struct {
-	code   int
-	body   string
-	header http.Header
+	code    int
+	body    string
+	header  http.Header
+	trailer http.Header
 }
 
-func (r result) status() string { return r.header.Get("Cache-Status") }
+// status returns the final Cache-Status member: the trailer's when the
+// Transport set one (after a streamed body), else the header's.
+func (r result) status() string {
+	if v := r.trailer.Get("Cache-Status"); v != "" {
+		return v
+	}
+	return r.header.Get("Cache-Status")
+}
+
+func mustRequest(t *testing.T, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
 
 // do sends method path with header pairs "Name: value" and reads the body.
 func (e *env) do(method, path string, hdr ...string) result {
@@ -184,7 +201,7 @@ func (e *env) do(method, path string, hdr ...string) result {
 	if err != nil {
 		e.t.Fatalf("%s %s: read body: %v", method, path, err)
 	}
-	return result{code: resp.StatusCode, body: string(b), header: resp.Header}
+	return result{code: resp.StatusCode, body: string(b), header: resp.Header, trailer: resp.Trailer}
 }
 
 func (e *env) get(path string, hdr ...string) result {

@@ -19,19 +19,19 @@ func safeMethod(m string) bool {
 // A non-error response (2xx, 3xx) to an unsafe method invalidates the
 // target URI and the same-origin URIs of Location and Content-Location
 // (RFC 9111 §4.4).
-func (t *Transport) passThrough(req *http.Request, mode Mode) (*http.Response, error) {
-	resp, err := t.opts.upstream.RoundTrip(req)
+func (c *call) passThrough() (*http.Response, error) {
+	resp, err := c.send(c.req)
 	if err != nil {
 		return nil, err
 	}
-	if !safeMethod(req.Method) && resp.StatusCode >= 200 && resp.StatusCode < 400 {
-		t.invalidate(req, resp)
+	if !safeMethod(c.req.Method) && resp.StatusCode >= 200 && resp.StatusCode < 400 {
+		c.t.invalidate(c.req, resp)
 	}
-	st := status{fwd: fwdMethod}
-	if mode == ModeNoStore {
-		st.fwd = fwdBypass
+	st := status{fwd: fwdMethod, outcome: outUncacheable}
+	if c.mode == ModeNoStore {
+		st.fwd, st.outcome = fwdBypass, outBypass
 	}
-	t.setStatus(resp.Header, st)
+	c.label(resp, st)
 	return resp, nil
 }
 

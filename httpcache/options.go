@@ -1,6 +1,7 @@
 package httpcache
 
 import (
+	"log/slog"
 	"net/http"
 	"time"
 )
@@ -19,6 +20,12 @@ const (
 	// DefaultIgnoreRulesTTL is how long ModeIgnoreRules keeps a response
 	// when no WithMaxTTL is given.
 	DefaultIgnoreRulesTTL = 24 * time.Hour
+	// DefaultBackgroundTimeout bounds each background revalidation, from
+	// sending the request to the end of its body (WithBackgroundTimeout).
+	DefaultBackgroundTimeout = 30 * time.Second
+	// DefaultMaxBackground is how many background revalidations may run at
+	// once (WithMaxBackground).
+	DefaultMaxBackground = 64
 )
 
 // Option configures New.
@@ -30,8 +37,10 @@ type Option func(*options)
 // Variant keys (Vary) are derived from the primary key by the Transport.
 type KeyFunc func(req *http.Request) string
 
-// ErrorHook receives the errors of cache operations (Get, Put, Delete) that
-// the Transport recovered from. err wraps ErrCache and the Manager's error.
+// ErrorHook receives the errors the Transport recovered from: failed cache
+// operations (Get, Put, Delete), where err wraps ErrCache and the Manager's
+// error, and panics in background revalidations, where err wraps
+// tiercache.ErrPanic and names the key (quoted, long keys shortened).
 type ErrorHook func(req *http.Request, err error)
 
 // ResponseHook may modify a response served from the cache (a hit, a
@@ -54,6 +63,10 @@ type options struct {
 	onCached        ResponseHook
 	collapse        bool
 	collapseTimeout time.Duration
+	staleGrace      time.Duration
+	bgTimeout       time.Duration
+	maxBackground   int
+	logger          *slog.Logger
 }
 
 func newOptions(opts []Option) options {
@@ -66,6 +79,8 @@ func newOptions(opts []Option) options {
 		maxBody:         DefaultMaxBodySize,
 		collapse:        true,
 		collapseTimeout: DefaultCollapseTimeout,
+		bgTimeout:       DefaultBackgroundTimeout,
+		maxBackground:   DefaultMaxBackground,
 	}
 	for _, f := range opts {
 		f(&o)
@@ -177,3 +192,47 @@ func WithCollapseTimeout(d time.Duration) Option {
 		}
 	}
 }
+
+// WithStaleGrace keeps responses without validators (no ETag or
+// Last-Modified) for d past their freshness and stale windows, so that
+// requests that accept a stale response (max-stale, a request
+// stale-if-error, ModeForceCache) and HEAD responses that freshen them
+// (RFC 9111 §4.3.5) still find them (tiercache.WithStaleGrace). The
+// default, 0, drops them as soon as they are stale, since they cannot be
+// revalidated cheaply: every tier holds each such entry d longer, so size
+// the tiers for it. Responses with validators keep their revalidation
+// grace whatever d is.
+func WithStaleGrace(d time.Duration) Option {
+	return func(o *options) { o.staleGrace = max(d, 0) }
+}
+
+// WithBackgroundTimeout bounds each background revalidation
+// (stale-while-revalidate), from sending the request to reading the end of
+// its body (default DefaultBackgroundTimeout). A revalidation that runs
+// out of time stores nothing. Values <= 0 keep the default.
+func WithBackgroundTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.bgTimeout = d
+		}
+	}
+}
+
+// WithMaxBackground caps the background revalidations running at once
+// across all keys (default DefaultMaxBackground; at most one per key
+// always). A stale-while-revalidate hit over the cap is served stale and
+// starts no revalidation (Stats.RefreshesSkipped). Values <= 0 keep the
+// default.
+func WithMaxBackground(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxBackground = n
+		}
+	}
+}
+
+// WithLogger logs, at Warn and at most once per 10 s per origin host and
+// kind, origin failures answered with a stale response (stale-if-error),
+// failed background revalidations and recovered panics. nil (the default)
+// logs nothing.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }

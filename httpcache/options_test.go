@@ -121,7 +121,8 @@ func TestStoreAlwaysErrors(t *testing.T) {
 	}))
 	e.m.fail.Store(true)
 	e.setHandler(e.counter("Cache-Control: max-age=10", "Vary: Accept"))
-	expect(t, e.get("/e"), 200, "v1", "tiercache; fwd=uri-miss; stored; ttl=10; detail=cache-error")
+	// Cache-Status tells the truth: nothing was stored.
+	expect(t, e.get("/e"), 200, "v1", "tiercache; fwd=uri-miss; ttl=10; detail=cache-error")
 	expect(t, e.get("/e"), 200, "v2", "tiercache; fwd=uri-miss")
 	e.do(http.MethodPost, "/e")
 	mu.Lock()
@@ -176,6 +177,9 @@ func TestCollapse(t *testing.T) {
 			}
 			if storable && collapsed != n-1 {
 				t.Fatalf("%d collapsed, want %d: %q", collapsed, n-1, statuses)
+			}
+			if s := e.tr.Stats(); s.Collapsed != uint64(collapsed) || s.Collapsed+s.Misses != n {
+				t.Fatalf("stats: %d collapsed, %d misses; want %d and %d", s.Collapsed, s.Misses, collapsed, n-collapsed)
 			}
 		})
 	}

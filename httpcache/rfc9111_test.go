@@ -75,7 +75,7 @@ func TestRFC9111_3_PartialAndMethodNotStored(t *testing.T) {
 		}
 		io.WriteString(w, r.Method)
 	})
-	expect(t, e.get("/p", "Range: bytes=0-1"), 206, "ab", "tiercache; fwd=request")
+	expect(t, e.get("/p", "Range: bytes=0-1"), 206, "ab", "tiercache; fwd=uri-miss")
 	expect(t, e.do(http.MethodPost, "/p"), 200, "POST", "tiercache; fwd=method")
 	if e.m.len() != 0 {
 		t.Fatal("a 206 or a POST response was stored")

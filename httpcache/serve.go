@@ -3,6 +3,7 @@ package httpcache
 import (
 	"bytes"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/tiercache/tiercache"
@@ -19,35 +20,47 @@ type entry struct {
 // serve builds a new *http.Response from the stored entry e at now: a
 // clone of the stored header with Age and Cache-Status, and a body reading
 // the stored bytes in place (no copy). A request whose If-None-Match or
-// If-Modified-Since matches gets a 304 (RFC 9111 §4.3.2).
+// If-Modified-Since matches gets a 304 (RFC 9111 §4.3.2); one with a
+// single satisfiable Range (and a matching If-Range) gets a 206 of that
+// range (RFC 9110 §14.2; the caller checked it is satisfiable).
 func (c *call) serve(e *entry, st status, now time.Time) *http.Response {
 	var cs string
 	if c.t.opts.cacheStatus {
 		cs = c.t.formatStatus(c.withDetail(st).withTTL(e.pol.TTL(now)))
 	}
-	h := responseHeader(e.resp.Header, ageValue(e.pol.Age(now)), cs)
+	h := responseHeader(e.resp.Header, ageValue(e.pol.Age(now)), cs, c.t.opts.shared)
+	body := e.resp.Body
 	resp := &http.Response{
-		Status:        statusLine(e.resp.Status),
-		StatusCode:    e.resp.Status,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        h,
-		ContentLength: int64(len(e.resp.Body)),
-		Request:       c.req,
+		Status:     statusLine(e.resp.Status),
+		StatusCode: e.resp.Status,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     h,
+		Request:    c.req,
 	}
-	switch {
+	switch first, n, ranged, _ := c.byteRange(e); {
 	case e.resp.Status == http.StatusOK && notModified(c.req, h):
 		resp.StatusCode, resp.Status = http.StatusNotModified, statusLine(http.StatusNotModified)
 		delete(h, "Content-Length")
-		resp.ContentLength = 0
+		body = nil
+	case ranged:
+		resp.StatusCode, resp.Status = http.StatusPartialContent, statusLine(http.StatusPartialContent)
+		h["Content-Range"] = []string{"bytes " + itoa(first) + "-" + itoa(first+n-1) + "/" + itoa(int64(len(body)))}
+		body = body[first : first+n]
+		h["Content-Length"] = []string{itoa(n)}
+	}
+	resp.ContentLength = int64(len(body))
+	if c.head || len(body) == 0 {
 		resp.Body = http.NoBody
-	case c.head || len(e.resp.Body) == 0:
-		resp.Body = http.NoBody
-	default:
+		body = nil
+	} else {
 		b := &storedBody{}
-		b.Reset(e.resp.Body)
+		b.Reset(body)
 		resp.Body = b
+	}
+	if !c.background {
+		c.shard.served(st.outcome, len(body))
 	}
 	if c.t.opts.onCached != nil {
 		c.t.opts.onCached(c.req, resp)
@@ -62,19 +75,23 @@ func (*storedBody) Close() error { return nil }
 
 // responseHeader returns the header of a response served from the cache: a
 // copy of the stored header src with Age set to age and, unless cs is
-// empty, the Cache-Status member cs appended. The map and every value slice
-// come from two allocations (http.Header.Clone's, plus room for Age and
-// Cache-Status); the value strings are shared, as immutable strings are.
-func responseHeader(src http.Header, age, cs string) http.Header {
+// empty, the Cache-Status member cs appended. Fields that are never stored
+// (unstoredField, the fields a stored Connection lists, and private fields
+// in a shared cache) are left out, should a tier hold an entry another
+// writer stored with them. The map and every value slice come from two
+// allocations (http.Header.Clone's, plus room for Age and Cache-Status);
+// the value strings are shared, as immutable strings are.
+func responseHeader(src http.Header, age, cs string, shared bool) http.Header {
 	nv := 2
 	for _, vs := range src {
 		nv += len(vs)
 	}
 	all := make([]string, 0, nv)
 	h := make(http.Header, len(src)+2)
+	skip := connectionFields(src)
 	for k, vs := range src {
 		switch {
-		case k == "Age" || k == "Cache-Status":
+		case k == "Age" || unstoredField(k) || privateField(k, shared) || skip != nil && slices.Contains(skip, k):
 			continue
 		case vs == nil:
 			h[k] = nil
@@ -118,6 +135,9 @@ func (c *call) withDetail(st status) status {
 func (c *call) gatewayTimeout(st status) *http.Response {
 	h := http.Header{"Content-Length": {"0"}}
 	c.t.setStatus(h, c.withDetail(st))
+	if !c.background {
+		c.shard.count(st.outcome)
+	}
 	return &http.Response{
 		Status:     statusLine(http.StatusGatewayTimeout),
 		StatusCode: http.StatusGatewayTimeout,

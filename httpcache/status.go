@@ -26,6 +26,7 @@ type status struct {
 	hasTTL    bool
 	ttl       time.Duration
 	detail    string
+	outcome   outcome // what Stats counts the request as
 }
 
 // withTTL returns st with the ttl parameter set.

@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/keyfmt"
+	"github.com/tiercache/tiercache/internal/ratelog"
 )
 
-// ErrCache is wrapped by every error passed to the ErrorHook: a Get, Put or
-// Delete of the Manager failed and the Transport carried on without it.
+// ErrCache is wrapped by the errors passed to the ErrorHook for cache
+// operations: a Get, Put or Delete of the Manager failed and the Transport
+// carried on without it. (A panic recovered in a background revalidation
+// is reported wrapping tiercache.ErrPanic instead.)
 var ErrCache = errors.New("httpcache: cache operation failed")
 
 var errNilURL = errors.New("httpcache: nil Request.URL")
@@ -23,15 +26,24 @@ var errNilURL = errors.New("httpcache: nil Request.URL")
 //
 // A fresh hit costs one or two Manager Gets (two when the response varies),
 // a copy of the stored header map (the map and one array for all its
-// values, Age and Cache-Status included) and about nine allocations in all
-// with DefaultKey; the stored body is never copied. A Transport that served stale-while-revalidate
-// responses may have background revalidations running: Close waits for them.
+// values, Age and Cache-Status included), two atomic counter adds and
+// about nine allocations in all with DefaultKey; the stored body is never
+// copied. A Transport that served stale-while-revalidate responses may have
+// background revalidations running: Close waits for them.
+//
+// The rules engine is the call type: it reaches the origin only through
+// call.send and reports what it did through the Cache-Status member and
+// the counters, so it can serve a RoundTripper (this type) and a handler
+// alike.
 type Transport struct {
-	m       tiercache.Manager
-	opts    options
-	polOpts []tiercache.PolicyOption // shared and max TTL; times are added per call
-	flights flights
-	bg      background
+	m         tiercache.Manager
+	opts      options
+	polOpts   []tiercache.PolicyOption // shared, must-understand, max TTL, stale grace; times are added per call
+	ignoreTTL time.Duration            // the lifetime ModeIgnoreRules gives
+	flights   flights
+	bg        background
+	stats     *counters
+	log       *ratelog.Logger
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -39,12 +51,18 @@ var _ http.RoundTripper = (*Transport)(nil)
 // New returns a Transport that caches the responses of its upstream
 // RoundTripper (WithTransport, default http.DefaultTransport) in m.
 func New(m tiercache.Manager, opts ...Option) *Transport {
-	t := &Transport{m: m, opts: newOptions(opts)}
-	t.polOpts = []tiercache.PolicyOption{tiercache.WithShared(t.opts.shared)}
+	t := &Transport{m: m, opts: newOptions(opts), stats: newCounters()}
+	t.polOpts = []tiercache.PolicyOption{tiercache.WithShared(t.opts.shared), tiercache.WithMustUnderstand(true)}
+	t.ignoreTTL = DefaultIgnoreRulesTTL
 	if t.opts.maxTTL > 0 {
 		t.polOpts = append(t.polOpts, tiercache.WithMaxTTL(t.opts.maxTTL))
+		t.ignoreTTL = t.opts.maxTTL
 	}
-	t.bg.init()
+	if t.opts.staleGrace > 0 {
+		t.polOpts = append(t.polOpts, tiercache.WithStaleGrace(t.opts.staleGrace))
+	}
+	t.log = ratelog.New(t.opts.logger, 0)
+	t.bg.init(t.opts.maxBackground)
 	return t
 }
 
@@ -56,17 +74,31 @@ func (t *Transport) Close() error {
 	return nil
 }
 
-// call is the state of one RoundTrip through the cache.
+// CloseIdleConnections closes the idle connections of the upstream
+// RoundTripper when it has such a method (as *http.Transport does), so
+// that http.Client.CloseIdleConnections reaches through the cache.
+func (t *Transport) CloseIdleConnections() {
+	if c, ok := t.opts.upstream.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// call is the state of one RoundTrip through the cache, or of one
+// background revalidation.
 type call struct {
-	t      *Transport
-	req    *http.Request
-	mode   Mode
-	dirs   tiercache.RequestDirectives
-	key    string // primary key
-	now    time.Time
-	head   bool
-	detail string // Cache-Status detail, e.g. a cache error
-	found  entry  // the entry lookup returns a pointer to (saves an allocation per hit)
+	t          *Transport
+	req        *http.Request
+	dirs       tiercache.RequestDirectives
+	key        string // primary key
+	now        time.Time
+	mode       Mode
+	head       bool
+	background bool        // a background revalidation: counted apart, no caller
+	failed     bool        // the origin failed (no answer, or a 5xx served stale)
+	failedCode int16       // the status of that 5xx
+	detail     string      // Cache-Status detail, e.g. a cache error
+	shard      *statsShard // counters of this call
+	found      entry       // the entry lookup returns a pointer to (saves an allocation per hit)
 }
 
 // RoundTrip answers req from the cache when RFC 9111 and the request's mode
@@ -84,47 +116,68 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req = req.WithContext(req.Context())
 		req.Method = http.MethodGet
 	}
-	mode := t.modeFor(req)
+	c := &call{t: t, req: req, mode: t.modeFor(req), shard: t.stats.shard()}
+	resp, err := c.roundTrip()
+	if err != nil {
+		c.shard.count(outOriginError)
+	}
+	return resp, err
+}
+
+func (c *call) roundTrip() (*http.Response, error) {
+	req := c.req
 	if req.Method != http.MethodGet && req.Method != http.MethodHead {
-		return t.passThrough(req, mode)
+		return c.passThrough()
 	}
-	if mode == ModeNoStore {
-		return t.forward(req, status{fwd: fwdBypass})
+	if c.mode == ModeNoStore {
+		return c.forward(status{fwd: fwdBypass, outcome: outBypass})
 	}
-	c := &call{t: t, req: req, mode: mode, now: t.opts.now(), head: req.Method == http.MethodHead}
+	c.now, c.head = c.t.opts.now(), req.Method == http.MethodHead
 	if len(req.Header["Cache-Control"]) > 0 || len(req.Header["Pragma"]) > 0 {
 		c.dirs = tiercache.ParseRequestDirectives(req.Header)
 	}
-	c.key = t.primaryKey(req)
-	if !mode.readsCache() || originConditional(req) {
+	c.key = c.t.primaryKey(req)
+	if !c.mode.readsCache() || originConditional(req, c.head) {
 		if c.onlyIfCached() { // §5.2.1.7: never contact the origin
-			return c.gatewayTimeout(status{fwd: fwdRequest, detail: "only-if-cached"}), nil
+			return c.gatewayTimeout(status{fwd: fwdRequest, detail: "only-if-cached", outcome: outMiss}), nil
 		}
-		return c.fetch(status{fwd: fwdRequest}, c.headTarget(), nil)
+		return c.fetch(status{fwd: fwdRequest, outcome: outBypass}, c.headTarget(), nil)
 	}
 	e, fwd := c.lookup()
 	if e == nil {
 		if c.onlyIfCached() {
-			return c.gatewayTimeout(status{detail: "only-if-cached"}), nil
+			return c.gatewayTimeout(status{detail: "only-if-cached", outcome: outMiss}), nil
 		}
 		return c.miss(fwd)
 	}
-	switch act, fwd := c.decide(e); act {
+	return c.answer(e)
+}
+
+// answer serves the stored response e, or validates it, or forwards the
+// request, as decide and the request's Range say.
+func (c *call) answer(e *entry) (*http.Response, error) {
+	act, fwd := c.decide(e)
+	if _, _, ranged, ok := c.byteRange(e); ranged && !ok {
+		act, fwd = actForward, fwdRequest // an unsatisfiable range: the origin answers it
+	}
+	switch act {
 	case actFresh:
-		return c.serve(e, status{hit: true}, c.now), nil
+		return c.serve(e, status{hit: true, outcome: outHit}, c.now), nil
 	case actStale:
-		return c.serve(e, status{hit: true, detail: "stale"}, c.now), nil
+		return c.serve(e, status{hit: true, detail: "stale", outcome: outStaleHit}, c.now), nil
 	case actStaleRevalidate:
 		if !c.onlyIfCached() { // §5.2.1.7: not even in the background
-			t.refresh(c, e)
+			c.t.refresh(c, e)
 		}
-		return c.serve(e, status{hit: true, detail: "stale-while-revalidate"}, c.now), nil
-	default:
-		if c.onlyIfCached() {
-			return c.gatewayTimeout(status{detail: "only-if-cached"}), nil
-		}
-		return c.revalidate(e, fwd)
+		return c.serve(e, status{hit: true, detail: "stale-while-revalidate", outcome: outStaleHit}, c.now), nil
 	}
+	if c.onlyIfCached() {
+		return c.gatewayTimeout(status{detail: "only-if-cached", outcome: outMiss}), nil
+	}
+	if act == actForward || !c.head && len(c.req.Header["Range"]) > 0 {
+		return c.fetch(status{fwd: fwd, outcome: outMiss}, nil, nil) // a range is not validated: forwarded
+	}
+	return c.revalidate(e, fwd)
 }
 
 // onlyIfCached reports whether the request forbids contacting the origin.
@@ -132,14 +185,42 @@ func (c *call) onlyIfCached() bool {
 	return c.mode == ModeOnlyIfCached || c.dirs.OnlyIfCached
 }
 
-// forward sends req upstream and labels the response; nothing is stored.
-func (t *Transport) forward(req *http.Request, st status) (*http.Response, error) {
-	resp, err := t.opts.upstream.RoundTrip(req)
+// send sends req to the origin. It is the only way the rules engine
+// reaches the origin; it times every request for Stats.OriginLatency.
+func (c *call) send(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := c.t.opts.upstream.RoundTrip(req)
+	c.t.stats.observe(start)
+	return resp, err
+}
+
+// forward sends the request upstream and labels the response; nothing is
+// stored.
+func (c *call) forward(st status) (*http.Response, error) {
+	resp, err := c.send(c.req)
 	if err != nil {
 		return nil, err
 	}
-	t.setStatus(resp.Header, st)
+	c.label(resp, st)
 	return resp, nil
+}
+
+// label sets the Cache-Status member st on a response from the origin,
+// counts its outcome and counts the body bytes the caller reads.
+func (c *call) label(resp *http.Response, st status) {
+	c.t.setStatus(resp.Header, c.withDetail(st))
+	if c.background {
+		return
+	}
+	c.shard.count(st.outcome)
+	if resp.StatusCode == http.StatusSwitchingProtocols || resp.Body == nil || resp.Body == http.NoBody {
+		return
+	}
+	if b, ok := resp.Body.(*captureBody); ok {
+		b.origin = &c.shard.bytesOrigin
+		return
+	}
+	resp.Body = &countingBody{ReadCloser: resp.Body, n: &c.shard.bytesOrigin}
 }
 
 // ctx returns the context for cache operations of c: the request's values
@@ -150,7 +231,7 @@ func (c *call) ctx() context.Context { return context.WithoutCancel(c.req.Contex
 // report passes a recovered cache error to the ErrorHook.
 func (t *Transport) report(req *http.Request, op, key string, err error) {
 	if t.opts.onError != nil {
-		t.opts.onError(req, fmt.Errorf("%w: %s %q: %w", ErrCache, op, key, err))
+		t.opts.onError(req, fmt.Errorf("%w: %s %s: %w", ErrCache, op, keyfmt.Quote(key), err))
 	}
 }
 
@@ -161,44 +242,14 @@ func (c *call) policy(resp *http.Response, reqTime, respTime time.Time) *tiercac
 }
 
 // policyFor builds the policy of resp as the response to req. In
-// ModeIgnoreRules a 200 response gets a plain TTL policy. must-understand
-// (RFC 9111 §5.2.2.3) is applied here, see policyHeader.
+// ModeIgnoreRules a 200 response gets a TTL policy that still records its
+// Vary (tiercache.NewTTLPolicyFor).
 func (c *call) policyFor(req *http.Request, resp *http.Response, reqTime, respTime time.Time) *tiercache.Policy {
-	if c.mode == ModeIgnoreRules && resp.StatusCode == http.StatusOK && !hasVaryStar(resp.Header) {
-		ttl := c.t.opts.maxTTL
-		if ttl <= 0 {
-			ttl = DefaultIgnoreRulesTTL
-		}
-		if names := varyNames(resp.Header); len(names) > 0 {
-			return ignoreRulesVaryPolicy(req, names, ttl, respTime)
-		}
-		return tiercache.NewTTLPolicy(ttl, tiercache.WithNow(respTime), tiercache.WithMaxTTL(ttl))
+	if c.mode == ModeIgnoreRules && resp.StatusCode == http.StatusOK {
+		return tiercache.NewTTLPolicyFor(c.t.ignoreTTL, req, resp, tiercache.WithNow(respTime),
+			tiercache.WithMaxTTL(c.t.ignoreTTL), tiercache.WithShared(c.t.opts.shared))
 	}
-	if h, changed := policyHeader(resp.StatusCode, resp.Header); changed {
-		r := *resp
-		r.Header = h
-		resp = &r
-	}
-	opts := append(c.t.polOpts[:len(c.t.polOpts):len(c.t.polOpts)],
-		tiercache.WithNow(respTime), tiercache.WithRequestTime(reqTime))
+	n := len(c.t.polOpts)
+	opts := append(c.t.polOpts[:n:n], tiercache.WithNow(respTime), tiercache.WithRequestTime(reqTime))
 	return tiercache.NewPolicy(req, resp, opts...)
-}
-
-// ignoreRulesVaryPolicy is the ModeIgnoreRules policy of a 200 response
-// with Vary: fresh for ttl from respTime, like a plain TTL policy, and
-// recording the request's values of the Vary fields names, so that a
-// lookup checks them (Policy.VaryMatches) and a collision of variant hashes
-// is a miss, never another variant.
-func ignoreRulesVaryPolicy(req *http.Request, names []string, ttl time.Duration, respTime time.Time) *tiercache.Policy {
-	rh := make(http.Header, len(names))
-	for _, n := range names {
-		if vs := req.Header.Values(n); len(vs) > 0 {
-			rh[n] = vs
-		}
-	}
-	secs := int64((ttl + time.Second - 1) / time.Second)
-	h := http.Header{"Cache-Control": {"public, max-age=" + itoa(secs)}, "Vary": {strings.Join(names, ", ")}}
-	return tiercache.NewPolicy(&http.Request{Method: http.MethodGet, Header: rh},
-		&http.Response{StatusCode: http.StatusOK, Header: h},
-		tiercache.WithNow(respTime), tiercache.WithMaxTTL(ttl))
 }

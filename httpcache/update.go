@@ -129,7 +129,7 @@ func (c *call) siblings(e *entry) []*entry {
 func (c *call) freshenVariant(o *entry, fresh http.Header, reqTime, respTime time.Time) {
 	resp := &tiercache.Response{
 		Status: o.resp.Status,
-		Header: mergeHeader(o.resp.Header, fresh, respTime),
+		Header: mergeHeader(o.resp.Header, fresh, respTime, c.t.opts.shared),
 		Body:   o.resp.Body,
 		URL:    o.resp.URL,
 	}
@@ -176,7 +176,7 @@ func (c *call) headUpdate(old *entry, resp *http.Response, reqTime, respTime tim
 	}
 	stored := &tiercache.Response{
 		Status: old.resp.Status,
-		Header: mergeHeader(old.resp.Header, resp.Header, respTime),
+		Header: mergeHeader(old.resp.Header, resp.Header, respTime, c.t.opts.shared),
 		Body:   old.resp.Body,
 		URL:    old.resp.URL,
 	}
@@ -190,8 +190,7 @@ func (c *call) headUpdate(old *entry, resp *http.Response, reqTime, respTime tim
 		c.delete(old.key) // the new metadata forbids storing: no longer usable
 		return false
 	}
-	c.store(stored, pol, respTime)
-	return true
+	return c.store(stored, pol, respTime)
 }
 
 // headMatches reports whether the 200 response to a HEAD request describes

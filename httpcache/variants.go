@@ -5,13 +5,14 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"net/http"
-	"net/textproto"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/httpfield"
 )
 
 // Variants (RFC 9111 §4.1). A response without Vary is stored under the
@@ -53,23 +54,49 @@ const (
 )
 
 // DefaultKey is the default KeyFunc: the method and the URL without its
-// fragment, e.g. "GET https://example.com/a?b=c". The URL's host is the
-// request's Host when it overrides it (the resource is named by the Host
-// sent), in lower case and without the scheme's default port (RFC 9110
-// §4.2.3), so that equivalent URIs share a key and invalidation finds them.
+// fragment and user information, e.g. "GET https://example.com/a?b=c". The
+// URL's host is the request's Host when it overrides it (the resource is
+// named by the Host sent), in lower case and without the scheme's default
+// port (RFC 9110 §4.2.3), so that equivalent URIs share a key and
+// invalidation finds them. An opaque URL (URL.Opaque) is keyed by its
+// scheme, that host and the path it sends. Credentials in the URL never
+// reach a key, so they never reach a shared tier.
 func DefaultKey(req *http.Request) string {
-	u := req.URL
-	host := u.Host
-	if req.Host != "" {
-		host = req.Host
+	return req.Method + " " + keyURL(req.URL, req.Host)
+}
+
+// keyURL returns u as a key names it: without fragment and userinfo, with
+// host (when not empty) as its authority, normalised.
+func keyURL(u *url.URL, host string) string {
+	if host == "" {
+		host = u.Host
 	}
 	host = normalizeHost(u.Scheme, host)
-	if u.Fragment != "" || u.RawFragment != "" || host != u.Host {
+	if u.Opaque != "" {
+		return opaqueKeyURL(u, host)
+	}
+	if u.Fragment != "" || u.RawFragment != "" || u.User != nil || host != u.Host {
 		c := *u
-		c.Fragment, c.RawFragment, c.Host = "", "", host
+		c.Fragment, c.RawFragment, c.User, c.Host = "", "", nil, host
 		u = &c
 	}
-	return req.Method + " " + u.String()
+	return u.String()
+}
+
+// opaqueKeyURL keys an opaque URL by scheme, host and the request target
+// it sends: the opaque part, without the authority of a "//host/path" form.
+func opaqueKeyURL(u *url.URL, host string) string {
+	target := u.Opaque
+	if rest, ok := strings.CutPrefix(target, "//"); ok {
+		_, target, _ = strings.Cut(rest, "/")
+	}
+	if !strings.HasPrefix(target, "/") {
+		target = "/" + target
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		target += "?" + u.RawQuery
+	}
+	return u.Scheme + "://" + host + target
 }
 
 // normalizeHost returns host in lower case, without an empty port or the
@@ -129,28 +156,45 @@ func (c *call) lookup() (*entry, string) {
 }
 
 // store writes resp under the request's key, through a variant index when
-// it varies. Errors go to the ErrorHook.
-func (c *call) store(resp *tiercache.Response, pol *tiercache.Policy, now time.Time) {
+// it varies, and reports whether it was stored. It counts the store or
+// why it was not; errors go to the ErrorHook.
+func (c *call) store(resp *tiercache.Response, pol *tiercache.Policy, now time.Time) bool {
 	names := varyNames(resp.Header)
 	if len(names) == 0 {
-		c.put(c.key, resp, pol)
-		return
+		return c.storeAt(c.key, resp, pol, now)
 	}
-	c.storeVariant(names, variantHash(names, c.req.Header), resp, pol, now)
+	return c.storeVariant(names, variantHash(names, c.req.Header), resp, pol, now)
 }
 
 // storeVariant writes resp as the variant hash of the Vary fields names,
 // listing it in the index and keeping the index at least as long as resp.
-func (c *call) storeVariant(names []string, hash string, resp *tiercache.Response, pol *tiercache.Policy, now time.Time) {
+func (c *call) storeVariant(names []string, hash string, resp *tiercache.Response, pol *tiercache.Policy, now time.Time) bool {
 	keep := pol.KeepFor(now)
 	if keep <= 0 {
-		return
+		c.shard.refuse(refNotRetained)
+		return false
 	}
 	nonce, ok := c.indexNonce(names, hash, keep, now)
 	if !ok {
-		return
+		c.shard.refuse(refErrors)
+		return false
 	}
-	c.put(variantKeyOf(c.key, nonce, hash), resp, pol)
+	return c.storeAt(variantKeyOf(c.key, nonce, hash), resp, pol, now)
+}
+
+// storeAt puts a response under key and counts the outcome.
+func (c *call) storeAt(key string, resp *tiercache.Response, pol *tiercache.Policy, now time.Time) bool {
+	switch {
+	case pol.KeepFor(now) <= 0:
+		c.put(key, resp, pol) // removes an older response (the Manager contract)
+		c.shard.refuse(refNotRetained)
+		return false
+	case !c.put(key, resp, pol):
+		c.shard.refuse(refErrors)
+		return false
+	}
+	c.shard.stores.Add(1)
+	return true
 }
 
 // indexNonce returns the nonce of the variant index for names, writing a
@@ -187,7 +231,7 @@ func (c *call) indexNonce(names []string, hash string, keep time.Duration, now t
 	idx := &tiercache.Response{
 		Status: http.StatusOK,
 		Header: http.Header{indexField: {nonce}, "Vary": {joined}, variantsField: {strings.Join(listed, " ")}},
-		URL:    c.req.URL.String(),
+		URL:    storedURL(c.req),
 	}
 	ipol := tiercache.NewTTLPolicy(keep, tiercache.WithNow(now), tiercache.WithMaxTTL(keep))
 	return nonce, c.put(c.key, idx, ipol)
@@ -207,18 +251,10 @@ func (c *call) put(key string, resp *tiercache.Response, pol *tiercache.Policy) 
 }
 
 // varyNames returns the canonical field names of h's Vary, sorted and
-// without duplicates.
+// without duplicates ("*" left out).
 func varyNames(h http.Header) []string {
-	var out []string
-	for _, line := range h["Vary"] {
-		for _, f := range strings.Split(line, ",") {
-			if f = textproto.TrimString(f); f != "" {
-				out = append(out, textproto.CanonicalMIMEHeaderKey(f))
-			}
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	names, _ := httpfield.FieldNames(h["Vary"])
+	return names
 }
 
 // variantKey derives the key of the variant selected by the request header
@@ -238,7 +274,7 @@ func variantHash(names []string, reqHeader http.Header) string {
 	for _, n := range names {
 		h.Write([]byte(n))
 		h.Write([]byte{0})
-		h.Write([]byte(tiercache.NormalizeFieldValues(reqHeader.Values(n))))
+		h.Write([]byte(httpfield.Normalize(reqHeader.Values(n))))
 		h.Write([]byte{0})
 	}
 	var sum [8]byte
