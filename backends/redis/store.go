@@ -1,0 +1,153 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/tiercache/tiercache"
+)
+
+// Store is a tiercache.Store on Redis: byte values under the keys of this
+// package's key scheme, each with a millisecond expiry (SET ... PX). Pair
+// it with a codec through codec.NewManager, or use New, which does that.
+//
+// A Store is safe for concurrent use. Each call is one command, one round
+// trip to the server (in a cluster, to the master of the key's slot), plus
+// go-redis's retries of network errors within Config.Timeout; a call takes
+// no lock. See Config.Timeout for how timeouts apply.
+type Store struct {
+	c        *caller
+	prefix   string
+	maxValue int
+	closed   atomic.Bool
+}
+
+var _ tiercache.Store = (*Store)(nil)
+
+// Errors of calls after Close, built once.
+var (
+	errClosedGet    = fmt.Errorf("redis: get: %w", tiercache.ErrClosed)
+	errClosedSet    = fmt.Errorf("redis: set: %w", tiercache.ErrClosed)
+	errClosedDelete = fmt.Errorf("redis: delete: %w", tiercache.ErrClosed)
+)
+
+// NewStore returns a Store for cfg. It does not connect: an unreachable
+// server shows up as errors from the calls. It returns an error wrapping
+// tiercache.ErrInvalid for an invalid Config.
+func NewStore(cfg Config) (*Store, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Store{
+		c:        newCaller(cfg.Client, cfg.Timeout, cfg.Logger, "store"),
+		prefix:   cfg.Prefix,
+		maxValue: cfg.MaxValueBytes,
+	}, nil
+}
+
+// ItemKey returns the Redis key under which key is stored, to find an
+// entry with redis-cli. It does no I/O.
+func (s *Store) ItemKey(key string) string { return itemKey(s.prefix, key) }
+
+// Get returns the bytes stored under key, or (nil, nil) on a miss. The
+// caller owns the returned slice (it is the one go-redis read the reply
+// into). A server failure or timeout is an error wrapping ErrUnavailable,
+// ErrTimeout or ErrServer.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	if s.closed.Load() {
+		return nil, errClosedGet
+	}
+	ik := s.ItemKey(key)
+	var v []byte
+	var err error
+	if s.c.detached {
+		err = s.c.run(ctx, func(ctx context.Context) (err error) { v, err = s.c.client.Get(ctx, ik).Bytes(); return err })
+	} else {
+		bctx, cancel := s.c.bound(ctx)
+		v, err = s.c.client.Get(bctx, ik).Bytes()
+		cancel()
+	}
+	switch {
+	case err == nil:
+		s.c.ok()
+		return v, nil
+	case errors.Is(err, goredis.Nil):
+		s.c.ok()
+		return nil, nil
+	}
+	return nil, s.c.fail(ctx, "get", err)
+}
+
+// Set stores value under key for ttl, rounded up to whole milliseconds
+// (SET key value PX ms): the server drops it when ttl has passed, by its
+// own clock, and it is never stored without expiry. A ttl <= 0 deletes key
+// instead, so that no older value survives. A value over
+// Config.MaxValueBytes is refused with an error wrapping
+// tiercache.ErrTooLarge before anything is sent, leaving the previous
+// entry in place. The Store keeps no reference to value after Set returns.
+func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if ttl <= 0 {
+		return s.Delete(ctx, key)
+	}
+	if s.closed.Load() {
+		return errClosedSet
+	}
+	if len(value) > s.maxValue {
+		return fmt.Errorf("redis: set: %w: %d bytes, limit %d (MaxValueBytes)", tiercache.ErrTooLarge, len(value), s.maxValue)
+	}
+	ik, px := s.ItemKey(key), expiry(ttl)
+	err := s.c.run(ctx, func(ctx context.Context) error { return s.c.client.Set(ctx, ik, value, px).Err() })
+	if err != nil {
+		return s.c.fail(ctx, "set", err)
+	}
+	s.c.ok()
+	return nil
+}
+
+// expiry rounds ttl (> 0) up to whole milliseconds, at least one, so that
+// go-redis sends it as PX and never truncates it to less than asked.
+func expiry(ttl time.Duration) time.Duration {
+	ms := (ttl + time.Millisecond - 1) / time.Millisecond
+	return max(ms, 1) * time.Millisecond
+}
+
+// Delete removes key (UNLINK: the server frees a large value in the
+// background); deleting a missing key is not an error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if s.closed.Load() {
+		return errClosedDelete
+	}
+	ik := s.ItemKey(key)
+	err := s.c.run(ctx, func(ctx context.Context) error { return s.c.client.Unlink(ctx, ik).Err() })
+	if err != nil {
+		return s.c.fail(ctx, "delete", err)
+	}
+	s.c.ok()
+	return nil
+}
+
+// Close marks the Store closed: later calls return an error wrapping
+// tiercache.ErrClosed. It does not close the client, which is the
+// caller's, and does not wait for calls in progress (each ends within
+// Config.Timeout). Close is idempotent.
+func (s *Store) Close() error {
+	s.closed.Store(true)
+	return nil
+}
+
+// Stats returns the Store's counters (the codec fields are zero; see
+// Manager.Stats). It does not allocate.
+func (s *Store) Stats() Stats {
+	return Stats{
+		Errors:     s.c.errors.Load(),
+		Timeouts:   s.c.timeouts.Load(),
+		Losses:     s.c.losses.Load(),
+		Recoveries: s.c.recoveries.Load(),
+		Panics:     s.c.panics.Load(),
+	}
+}
