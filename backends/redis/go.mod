@@ -5,6 +5,7 @@ go 1.25.0
 replace github.com/tiercache/tiercache => ../..
 
 require (
+	github.com/bradfitz/gomemcache v0.0.0-20260422231931-4d751bb6e37c
 	github.com/redis/go-redis/v9 v9.22.0
 	github.com/tiercache/tiercache v0.0.0-00010101000000-000000000000
 )

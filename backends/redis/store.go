@@ -62,16 +62,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if s.closed.Load() {
 		return nil, errClosedGet
 	}
-	ik := s.ItemKey(key)
-	var v []byte
-	var err error
-	if s.c.detached {
-		err = s.c.run(ctx, func(ctx context.Context) (err error) { v, err = s.c.client.Get(ctx, ik).Bytes(); return err })
-	} else {
-		bctx, cancel := s.c.bound(ctx)
-		v, err = s.c.client.Get(bctx, ik).Bytes()
-		cancel()
-	}
+	v, err := s.get(ctx, s.ItemKey(key))
 	switch {
 	case err == nil:
 		s.c.ok()
@@ -81,6 +72,24 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, nil
 	}
 	return nil, s.c.fail(ctx, "get", err)
+}
+
+// get runs the GET of ik. The direct path is spelled out, without a
+// closure, so that a hit allocates only what go-redis does plus the
+// timeout's context.
+func (s *Store) get(ctx context.Context, ik string) ([]byte, error) {
+	if s.c.detached {
+		return s.getDetached(ctx, ik)
+	}
+	ctx, cancel := s.c.bound(ctx)
+	defer cancel()
+	return s.c.client.Get(ctx, ik).Bytes()
+}
+
+func (s *Store) getDetached(ctx context.Context, ik string) ([]byte, error) {
+	var v []byte
+	err := s.c.run(ctx, func(ctx context.Context) (err error) { v, err = s.c.client.Get(ctx, ik).Bytes(); return err })
+	return v, err
 }
 
 // Set stores value under key for ttl, rounded up to whole milliseconds
