@@ -76,14 +76,7 @@ func StartClusterProcess(masters int) (*Cluster, error) {
 	}
 	c := &Cluster{}
 	for range masters {
-		busPort, err := FreePort()
-		if err != nil {
-			c.Close()
-			return nil, err
-		}
-		n, err := StartProcess(Options{Args: []string{"--cluster-enabled", "yes",
-			"--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000",
-			"--cluster-port", strconv.Itoa(busPort)}})
+		n, err := startClusterNode()
 		if err != nil {
 			c.Close()
 			return nil, err
@@ -119,4 +112,52 @@ func (c *Cluster) waitOK() error {
 		}
 	}
 	return nil
+}
+
+// startClusterNode starts one node in cluster mode. Its cluster bus listens
+// on a free port given with --cluster-port (Redis 7 and Valkey); older
+// servers use the client port + 10000, which StartProcess cannot choose,
+// so the start is retried until that port is free too.
+func startClusterNode() (*Server, error) {
+	args := []string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000"}
+	if clusterPortOption() {
+		busPort, err := FreePort()
+		if err != nil {
+			return nil, err
+		}
+		return StartProcess(Options{Args: append(args, "--cluster-port", strconv.Itoa(busPort))})
+	}
+	var lastErr error
+	for range 10 {
+		n, err := StartProcess(Options{Args: args})
+		if err == nil {
+			return n, nil
+		}
+		lastErr = err // the bus port (port+10000) was taken or out of range
+	}
+	return nil, lastErr
+}
+
+// clusterPortOption reports whether the server accepts --cluster-port:
+// Redis 7 and later, and every Valkey.
+func clusterPortOption() bool {
+	bin, err := Binary()
+	if err != nil {
+		return false
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		return false
+	}
+	v := string(out)
+	if strings.Contains(strings.ToLower(v), "valkey") {
+		return true
+	}
+	i := strings.Index(v, " v=")
+	if i < 0 {
+		return false
+	}
+	major, _, _ := strings.Cut(v[i+3:], ".")
+	n, err := strconv.Atoi(major)
+	return err == nil && n >= 7
 }
