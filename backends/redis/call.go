@@ -39,17 +39,22 @@ var (
 // its own ReadTimeout and WriteTimeout (5 s by default) and the context
 // only while it waits for a connection, dials or backs off between retries.
 // With ContextTimeoutEnabled (direct), a call runs in the caller's
-// goroutine under a context that ends after the timeout. Without it
+// goroutine under a context that ends after the timeout: a
+// context.WithTimeout (a timer per call, about 1 µs on a small VM), or,
+// when the client neither retries commands nor re-dials (MaxRetries -1,
+// DialerRetries 1), where no sleep is left for a timer to cut short, a
+// context that only carries the deadline (see deadlineCtx). Without it
 // (detached), a call runs in a goroutine that the caller stops waiting for
 // after the timeout; the abandoned command ends within the client's own
 // timeouts, and its context is cancelled so that it does not start late
 // if it is still waiting for a connection.
 type caller struct {
-	client   goredis.UniversalClient
-	timeout  time.Duration
-	detached bool
-	log      *ratelog.Logger
-	what     string // "store" or "bus", in log messages
+	client    goredis.UniversalClient
+	timeout   time.Duration
+	detached  bool
+	timerless bool // direct calls need no timer (see timerless)
+	log       *ratelog.Logger
+	what      string // "store" or "bus", in log messages
 
 	down                       atomic.Bool // the last failing call could not reach the server
 	errors, timeouts           atomic.Uint64
@@ -57,7 +62,24 @@ type caller struct {
 }
 
 func newCaller(c goredis.UniversalClient, timeout time.Duration, l *slog.Logger, what string) *caller {
-	return &caller{client: c, timeout: timeout, detached: !contextAware(c), log: ratelog.New(l, 0), what: what}
+	return &caller{client: c, timeout: timeout, detached: !contextAware(c), timerless: timerless(c),
+		log: ratelog.New(l, 0), what: what}
+}
+
+// timerless reports whether a deadline alone bounds every wait of a call
+// on c: a standalone or Sentinel client that applies context deadlines to
+// dials and sockets, and neither retries a command (MaxRetries -1) nor
+// dials again after a pause (DialerRetries 1), the pauses being the only
+// waits that watch the context's Done channel rather than its deadline.
+// A wait for a free connection of a full pool (PoolTimeout) ends when a
+// call holding one reaches its own, earlier, deadline.
+func timerless(c goredis.UniversalClient) bool {
+	cl, ok := c.(*goredis.Client)
+	if !ok {
+		return false
+	}
+	o := cl.Options()
+	return o.ContextTimeoutEnabled && o.MaxRetries == 0 && o.DialerRetries == 1
 }
 
 // contextAware reports whether go-redis applies context deadlines to the
@@ -77,35 +99,79 @@ func contextAware(c goredis.UniversalClient) bool {
 // bound returns ctx limited to the timeout, unless it ends sooner anyway.
 func (c *caller) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	if d, ok := ctx.Deadline(); ok && time.Until(d) <= c.timeout {
-		return ctx, func() {}
+		return ctx, noCancel
+	}
+	if c.timerless && !c.detached {
+		return &deadlineCtx{ctx, time.Now().Add(c.timeout)}, noCancel
 	}
 	return context.WithTimeout(ctx, c.timeout)
+}
+
+func noCancel() {}
+
+// deadlineCtx is a context whose deadline is d (earlier than its
+// parent's) without a timer: Deadline reports d, Done and Value are the
+// parent's, and Err is the parent's or, once d has passed,
+// context.DeadlineExceeded. go-redis with ContextTimeoutEnabled reads the
+// deadline for every dial and socket read and write, so the deadline bounds
+// a call as a timer would when nothing else waits (see timerless). It
+// costs one small allocation instead of a timer, a channel and four
+// allocations.
+type deadlineCtx struct {
+	context.Context
+	d time.Time
+}
+
+func (c *deadlineCtx) Deadline() (time.Time, bool) { return c.d, true }
+
+func (c *deadlineCtx) Err() error {
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	if !time.Now().Before(c.d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // run calls fn under the timeout, directly or detached (see caller), and
 // returns its error unclassified. A panic in a detached fn is returned as
 // an error wrapping tiercache.ErrPanic.
 func (c *caller) run(ctx context.Context, fn func(ctx context.Context) error) error {
+	_, err := call(c, ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) })
+	return err
+}
+
+// call is run for a function with a result. A detached fn hands its
+// result over a channel, so that a call abandoned at the timeout never
+// writes into the caller's variables.
+func call[T any](c *caller, ctx context.Context, fn func(ctx context.Context) (T, error)) (T, error) {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
 	if !c.detached {
 		return fn(ctx)
 	}
-	done := make(chan error, 1)
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
 	go func() {
 		defer func() {
 			if v := recover(); v != nil {
 				c.panics.Add(1)
-				done <- fmt.Errorf("%w: redis %s call: %v", tiercache.ErrPanic, c.what, v)
+				done <- result{err: fmt.Errorf("%w: redis %s call: %v", tiercache.ErrPanic, c.what, v)}
 			}
 		}()
-		done <- fn(ctx)
+		v, err := fn(ctx)
+		done <- result{v, err}
 	}()
 	select {
-	case err := <-done:
-		return err
+	case r := <-done:
+		return r.v, r.err
 	case <-ctx.Done():
-		return ctx.Err()
+		var zero T
+		return zero, ctx.Err()
 	}
 }
 

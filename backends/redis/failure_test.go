@@ -15,12 +15,19 @@ import (
 	"github.com/tiercache/tiercache/tiercachetest"
 )
 
-// modes are the two ways calls run: in the caller's goroutine (client
-// with ContextTimeoutEnabled) and detached.
+// modes are the ways calls run: in the caller's goroutine (client with
+// ContextTimeoutEnabled) under a deadline-only context (no retries) or a
+// timer (go-redis's default retries), and detached.
 var modes = []struct {
-	name  string
-	aware bool
-}{{"direct", true}, {"detached", false}}
+	name   string
+	client func(tb testing.TB, addr string) *goredis.Client
+}{
+	{"direct", func(tb testing.TB, addr string) *goredis.Client { return newClient(tb, addr, true) }},
+	{"direct-timer", func(tb testing.TB, addr string) *goredis.Client {
+		return newClientWith(tb, &goredis.Options{Addr: addr, ContextTimeoutEnabled: true, DialerRetries: 1})
+	}},
+	{"detached", func(tb testing.TB, addr string) *goredis.Client { return newClient(tb, addr, false) }},
+}
 
 // TestDeadServerErrorsAndRecovers: calls on a killed server error with
 // ErrUnavailable (never hang), and the same Manager works again once the
@@ -30,7 +37,7 @@ func TestDeadServerErrorsAndRecovers(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			srv := redistest.Start(t)
 			logs := &logBuffer{}
-			m := newManager(t, newClient(t, srv.Addr, mode.aware), func(c *Config) {
+			m := newManager(t, mode.client(t, srv.Addr), func(c *Config) {
 				c.Timeout, c.Logger = 500*time.Millisecond, logs.logger()
 			})
 			want := tiercachetest.Response("v", 100)
@@ -72,7 +79,7 @@ func TestHungServerTimesOut(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
 			srv := redistest.Start(t)
-			m := newManager(t, newClient(t, srv.Addr, mode.aware), func(c *Config) { c.Timeout = 200 * time.Millisecond })
+			m := newManager(t, mode.client(t, srv.Addr), func(c *Config) { c.Timeout = 200 * time.Millisecond })
 			want := tiercachetest.Response("v", 100)
 			tiercachetest.MustPut(t, m, "k", want, ttl(time.Hour))
 			if err := srv.Pause(); err != nil {
@@ -105,7 +112,7 @@ func TestCallerContextIsNotAServerError(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
 			srv := redistest.Start(t)
-			m := newManager(t, newClient(t, srv.Addr, mode.aware), nil)
+			m := newManager(t, mode.client(t, srv.Addr), nil)
 			ctx, cancel := context.WithCancel(bg)
 			cancel()
 			if _, _, err := m.Get(ctx, "k"); !errors.Is(err, context.Canceled) {

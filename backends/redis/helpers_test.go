@@ -40,7 +40,14 @@ func (quietLogger) Printf(context.Context, string, ...any) {}
 // ContextTimeoutEnabled.
 func newClient(tb testing.TB, addr string, aware bool) *goredis.Client {
 	tb.Helper()
-	c := goredis.NewClient(&goredis.Options{Addr: addr, ContextTimeoutEnabled: aware, DialerRetries: 1, MaxRetries: -1})
+	return newClientWith(tb, &goredis.Options{Addr: addr, ContextTimeoutEnabled: aware, DialerRetries: 1, MaxRetries: -1})
+}
+
+// newClientWith returns a go-redis client with opt, closed at the end of
+// the test.
+func newClientWith(tb testing.TB, opt *goredis.Options) *goredis.Client {
+	tb.Helper()
+	c := goredis.NewClient(opt)
 	tb.Cleanup(func() { _ = c.Close() })
 	return c
 }

@@ -87,9 +87,7 @@ func (s *Store) get(ctx context.Context, ik string) ([]byte, error) {
 }
 
 func (s *Store) getDetached(ctx context.Context, ik string) ([]byte, error) {
-	var v []byte
-	err := s.c.run(ctx, func(ctx context.Context) (err error) { v, err = s.c.client.Get(ctx, ik).Bytes(); return err })
-	return v, err
+	return call(s.c, ctx, func(ctx context.Context) ([]byte, error) { return s.c.client.Get(ctx, ik).Bytes() })
 }
 
 // Set stores value under key for ttl, rounded up to whole milliseconds
@@ -98,7 +96,10 @@ func (s *Store) getDetached(ctx context.Context, ik string) ([]byte, error) {
 // instead, so that no older value survives. A value over
 // Config.MaxValueBytes is refused with an error wrapping
 // tiercache.ErrTooLarge before anything is sent, leaving the previous
-// entry in place. The Store keeps no reference to value after Set returns.
+// entry in place. Set does not modify value; on a client without
+// ContextTimeoutEnabled a Set abandoned at the timeout may still read it
+// until the abandoned command ends (the tiercache.Store contract lets a
+// Store keep value; codec.NewManager never reuses it).
 func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	if ttl <= 0 {
 		return s.Delete(ctx, key)
