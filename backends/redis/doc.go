@@ -47,13 +47,14 @@
 //	cache := tiercache.NewLayered([]tiercache.Manager{front, shared}, tiercache.WithBus(bus))
 //
 // What a reader in another process can see, for how long (the Layered's
-// rules are in tiercache's layered_bus.go): after a Put or Delete of K in
-// process A returns, A has published "K changed"; process B deletes K from
-// its upper tiers when the message arrives, one bus latency later (from
-// A's return to B's tiers no longer holding the old value: p50 0.12 ms,
-// p99 0.4 ms between two processes on one 2-vCPU host, see
-// TestCrossProcessCoherence), and from then on never returns the older
-// value. Until then B may still return it from its front. When B's
+// rules are in tiercache's layered_bus.go): when a Put or Delete of K in
+// process A returns, A has published "K changed" and the server has queued
+// the message to every subscriber; process B deletes K from its upper tiers
+// when the message arrives, one bus latency after the PUBLISH (p50 27 µs,
+// p99 0.1-0.6 ms between two processes on one loaded 2-vCPU host, often
+// before A's Put has returned; see TestCrossProcessCoherence), and from
+// then on never returns the older value. Until then B may still return it
+// from its front. When B's
 // subscription is down (a killed, restarted or unreachable server, noticed
 // at once when the connection breaks and within about twice
 // BusConfig.HealthCheck when it dies silently) or A's publish failed,
