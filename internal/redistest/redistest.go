@@ -104,7 +104,7 @@ func Available(tb testing.TB) bool {
 }
 
 // StartProcess starts redis-server on a free loopback port with
-// "--bind 127.0.0.1 --port PORT --save ” --appendonly no" in a fresh
+// --bind 127.0.0.1 --port PORT, no snapshots (--save "") and no AOF, in a fresh
 // temporary directory, plus opt, and waits at most ReadyTimeout until it
 // answers PING. The caller must call Close.
 func StartProcess(opt Options) (*Server, error) {
