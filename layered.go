@@ -54,6 +54,7 @@ type Layered struct {
 	stats      layeredCounters
 	guard      guard
 	async      *promoter // nil: synchronous promotion
+	bus        *busLink  // nil without WithBus (layered_bus.go)
 	closed     atomic.Bool
 	_          _cacheLinePad // keeps the read-mostly fields above off the flights' lock
 	flight     singleflight.Group[flightResult]
@@ -111,6 +112,7 @@ func NewLayered(tiers []Manager, opts ...LayeredOption) *Layered {
 	if cfg.queue > 0 {
 		l.async = newPromoter(l, cfg.queue)
 	}
+	l.bus = newBusLink(l, cfg.bus) // last: messages may arrive at once
 	return l
 }
 
@@ -266,6 +268,7 @@ func (l *Layered) Put(ctx context.Context, key string, resp *Response, pol *Poli
 	}
 	var errs []tierFailure
 	l.guard.stripe(key).write(func() { errs = l.putAll(ctx, key, resp, pol) })
+	l.announce(ctx, key)
 	err := l.report(key, errs)
 	if len(errs) > 0 && errs[0].tier == len(l.tiers)-1 && errs[0].op == opPut {
 		return nil, err
@@ -277,8 +280,12 @@ func (l *Layered) Put(ctx context.Context, key string, resp *Response, pol *Poli
 func (l *Layered) putAll(ctx context.Context, key string, resp *Response, pol *Policy) []tierFailure {
 	var errs []tierFailure
 	last := len(l.tiers) - 1
+	upper := pol // for the tiers above the authority
 	for i := last; i >= 0; i-- {
-		_, err := l.tiers[i].Put(ctx, key, resp, pol)
+		_, err := l.tiers[i].Put(ctx, key, resp, upper)
+		if i == last {
+			upper = l.upperPolicy(pol)
+		}
 		if err == nil {
 			continue
 		}
@@ -310,6 +317,7 @@ func (l *Layered) Delete(ctx context.Context, key string) error {
 			}
 		}
 	})
+	l.announce(ctx, key)
 	return l.report(key, errs)
 }
 
@@ -323,6 +331,7 @@ func (l *Layered) Close() error {
 	if l.async != nil {
 		l.async.close() // idempotent; every caller waits for the worker
 	}
+	l.bus.close() // idempotent; nil without a bus
 	return nil
 }
 

@@ -25,6 +25,7 @@ type layeredConfig struct {
 	names  []string
 	hook   ErrorHook
 	strict bool
+	bus    busConfig // WithBus, WithBusMaxAge (layered_bus.go)
 }
 
 // WithAsyncPromotion makes promotion asynchronous: a hit in a lower tier is

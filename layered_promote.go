@@ -41,9 +41,10 @@ func (l *Layered) promote(ctx context.Context, p promotion) []tierFailure {
 // reports outside the stripe lock and outside any flight.
 func (l *Layered) promoteNow(ctx context.Context, p promotion) []tierFailure {
 	var errs []tierFailure
+	pol := l.upperPolicy(p.pol) // capped with a bus (layered_bus.go)
 	ok := p.stripe.tryPromote(p.gen, func() {
 		for i := p.from - 1; i >= 0; i-- {
-			if _, err := l.tiers[i].Put(ctx, p.key, p.resp, p.pol); err != nil {
+			if _, err := l.tiers[i].Put(ctx, p.key, p.resp, pol); err != nil {
 				errs = append(errs, tierFailure{i, opPromote, err})
 				continue
 			}

@@ -25,6 +25,10 @@ type Policy struct {
 	grace    time.Duration // kept past the stale windows: revalidation or stale grace
 	vary     []VaryField   // sorted by Name
 	ext      []byte        // wire extension records, kept as read (see policy_wire.go)
+	// keepUntil, when not 0, caps KeepFor at this Unix-nanosecond time. It
+	// is set on the copies a Layered with a bus writes into its upper tiers
+	// (layered_bus.go) and is not part of the wire form.
+	keepUntil int64
 }
 
 // VaryField is one request header a response varies on and the normalised
@@ -163,12 +167,18 @@ func (p *Policy) TTL(now time.Time) time.Duration {
 // KeepFor returns how long a tier should retain the response from now: TTL
 // plus the stale-while-revalidate and stale-if-error windows (unless it must
 // be revalidated once stale) plus the revalidation grace when it has
-// validators. A value <= 0 means the response should not be kept.
+// validators. A value <= 0 means the response should not be kept. The
+// copies a Layered with a bus writes into its upper tiers also stop at the
+// bus's max age (WithBusMaxAge).
 func (p *Policy) KeepFor(now time.Time) time.Duration {
 	if !p.Storable() {
 		return 0
 	}
-	return p.TTL(now) + p.staleExtra()
+	keep := p.TTL(now) + p.staleExtra()
+	if p.keepUntil != 0 {
+		keep = min(keep, time.Duration(p.keepUntil-now.UnixNano()))
+	}
+	return keep
 }
 
 func (p *Policy) staleExtra() time.Duration {

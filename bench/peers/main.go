@@ -13,6 +13,10 @@
 // hit through tiercache's httpcache.Transport over the lru backend and
 // through gregjones/httpcache.Transport over its MemoryCache, against the
 // same local origin (the figures of BenchmarkTransportHit, side by side).
+//
+// With -redis it compares two-tier stacks over one Redis instead: tiercache's
+// lru > redis (with and without the invalidation bus) and go-redis/cache
+// (its TinyLFU local cache + Redis), on the same trace and server.
 package main
 
 import (
@@ -65,6 +69,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	list := fs.String("peers", strings.Join(names, ","), "comma-separated peers to run")
 	jsonPath := fs.String("json", "", "write the rows as JSON to `file`")
 	transport := fs.Bool("transport", false, "compare caching http.RoundTrippers instead (tiercache httpcache vs gregjones/httpcache, fresh hit)")
+	redisAddr := fs.String("redis", "", "compare two-tier stacks over Redis instead (tiercache lru > redis vs go-redis/cache): \"start\" runs redis-server from PATH, or give host:port")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -100,6 +105,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	b := budget{bytes: *bytes, entries: int(*bytes / mean)}
 	fmt.Fprintf(stdout, "workload: %d keys, Zipf %.2f, %d warm-up + %d measured ops, %d clients; front budget %d MiB (%d entries of the mean size %d B)\n\n",
 		c.Keys, c.Skew, c.Warmup, c.Ops, *conc, b.bytes>>20, b.entries, mean)
+	if *redisAddr != "" {
+		return runRedis(*redisAddr, b, w, *conc, *jsonPath, stdout, stderr) // redis.go
+	}
 	var rows []Row
 	for _, p := range chosen {
 		rows = append(rows, measure(p, b, w, *conc))
