@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/tiercache/tiercache/internal/nilarg"
 )
 
 // Algorithm is a compression algorithm of [Compress]. The values are the
@@ -175,8 +177,11 @@ func (s CompressStats) Ratio() float64 {
 // (memcached, disk) below an uncompressed in-process front.
 //
 // The returned Manager is a *Compressor (for its Stats) and is safe for
-// concurrent use if m is. Options cannot fail, see CompressOption.
+// concurrent use if m is. Options cannot fail, see CompressOption. A nil m,
+// or a nil pointer in a non-nil m (what a failed backend constructor
+// returns), is a programming error: Compress panics with a message naming it.
 func Compress(m Manager, opts ...CompressOption) Manager {
+	nilarg.Check("tiercache: Compress", "m", m)
 	cfg := compressConfig{alg: Zstd, minSize: DefaultCompressMinSize, maxDecoded: DefaultMaxDecodedSize}
 	for _, o := range opts {
 		o(&cfg)
@@ -221,9 +226,6 @@ func (c *Compressor) Stats() CompressStats {
 // be decoded gives an error wrapping ErrCorrupt, ErrVersion, ErrTooLarge or
 // ErrDictionary, and no response. Treat the result as read-only.
 func (c *Compressor) Get(ctx context.Context, key string) (*Response, *Policy, error) {
-	if c.next == nil {
-		return nil, nil, errNilNext
-	}
 	resp, pol, err := c.next.Get(ctx, key)
 	if err != nil || resp == nil {
 		return resp, pol, err
@@ -250,9 +252,6 @@ func (c *Compressor) Get(ctx context.Context, key string) (*Response, *Policy, e
 func (c *Compressor) Put(ctx context.Context, key string, resp *Response, pol *Policy) (*Response, error) {
 	if err := CheckPut(key, resp, pol); err != nil {
 		return nil, err
-	}
-	if c.next == nil {
-		return nil, errNilNext
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -304,13 +303,8 @@ func (c *Compressor) encode(resp *Response) ([]byte, error) {
 
 // Delete removes key from m.
 func (c *Compressor) Delete(ctx context.Context, key string) error {
-	if c.next == nil {
-		return errNilNext
-	}
 	return c.next.Delete(ctx, key)
 }
-
-var errNilNext = fmt.Errorf("%w: Compress over a nil Manager", ErrInvalid)
 
 // hasContentEncoding reports whether h names a content coding other than
 // identity, in which case the body is already compressed.

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"sync/atomic"
 	"time"
 
+	"github.com/tiercache/tiercache/internal/nilarg"
 	"github.com/tiercache/tiercache/internal/singleflight"
 )
 
@@ -85,8 +87,11 @@ const (
 
 // NewLayered returns a Manager over tiers, front first, authority last.
 // nil entries are left out (indices in errors and stats count the remaining
-// tiers). With no tiers every Get misses and Put stores nothing. With
-// WithAsyncPromotion it starts one goroutine, which Close stops.
+// tiers). A typed nil, a nil pointer in a non-nil Manager (what a failed
+// backend constructor returns), is a programming error: NewLayered panics
+// with a message naming it, e.g. "tiercache: NewLayered: tier 1 is a nil
+// *disk.Manager". With no tiers every Get misses and Put stores nothing.
+// With WithAsyncPromotion it starts one goroutine, which Close stops.
 func NewLayered(tiers []Manager, opts ...LayeredOption) *Layered {
 	var cfg layeredConfig
 	for _, o := range opts {
@@ -97,6 +102,7 @@ func NewLayered(tiers []Manager, opts ...LayeredOption) *Layered {
 		if t == nil {
 			continue
 		}
+		nilarg.Check("tiercache: NewLayered", "tier "+strconv.Itoa(i), t)
 		l.tiers = append(l.tiers, t)
 		l.names = append(l.names, nameAt(cfg.names, i))
 	}

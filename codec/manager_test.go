@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -178,12 +179,32 @@ func TestNewManagerDefaults(t *testing.T) {
 	if _, ok := m.codec.(Binary); !ok || m.now == nil {
 		t.Fatalf("nil options replaced the defaults: codec %T", m.codec)
 	}
-	defer func() {
-		if recover() == nil {
-			t.Fatalf("NewManager(nil) did not panic")
+}
+
+// TestNewManagerRejectsTypedNil: a nil Store, or a nil pointer in a non-nil
+// one, panics at construction with a message naming it.
+func TestNewManagerRejectsTypedNil(t *testing.T) {
+	for _, tc := range []struct {
+		s    tiercache.Store
+		want string
+	}{
+		{nil, "codec: NewManager: s is nil"},
+		{(*memStore)(nil), "codec: NewManager: s is a nil *codec.memStore"},
+		{newMemStore(), ""},
+	} {
+		got := func() (msg string) {
+			defer func() {
+				if v := recover(); v != nil {
+					msg = fmt.Sprint(v)
+				}
+			}()
+			NewManager(tc.s)
+			return ""
+		}()
+		if got != tc.want {
+			t.Errorf("NewManager(%#v): panic %q, want %q", tc.s, got, tc.want)
 		}
-	}()
-	NewManager(nil)
+	}
 }
 
 // An entry this reader cannot read but that is not damaged (a newer format

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/nilarg"
 )
 
 // AdmitFunc decides whether a Put may store resp under key in a tier. It is
@@ -25,6 +26,7 @@ type AdmitFunc func(key string, resp *tiercache.Response, pol *tiercache.Policy)
 // m (Put when admitted, Delete when rejected). Safe for concurrent use when m
 // and admit are.
 func Admit(m tiercache.Manager, admit AdmitFunc) tiercache.Manager {
+	nilarg.Check("tier: Admit", "m", m)
 	if admit == nil {
 		admit = func(string, *tiercache.Response, *tiercache.Policy) bool { return true }
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/nilarg"
 )
 
 // ErrOpen reports a call that a Breaker refused because its circuit is open:
@@ -120,6 +121,7 @@ var _ tiercache.Manager = (*BreakerManager)(nil)
 // failure also an atomic add); the mutex is taken only to change state and
 // while the circuit is not closed. Put validates its arguments first.
 func Breaker(m tiercache.Manager, opts ...BreakerOption) *BreakerManager {
+	nilarg.Check("tier: Breaker", "m", m)
 	c := breakerConfig{threshold: DefaultThreshold, cooldown: DefaultCooldown, now: time.Now}
 	for _, o := range opts {
 		o(&c)

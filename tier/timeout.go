@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/nilarg"
 )
 
 // Limits of Timeout.
@@ -60,6 +61,7 @@ func WithMaxAbandoned(n int) TimeoutOption {
 // it on remote tiers, not on an in-process front. Safe for concurrent use
 // when m is.
 func Timeout(m tiercache.Manager, d time.Duration, opts ...TimeoutOption) tiercache.Manager {
+	nilarg.Check("tier: Timeout", "m", m)
 	c := timeoutConfig{maxAbandoned: DefaultMaxAbandoned}
 	for _, o := range opts {
 		o(&c)

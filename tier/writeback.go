@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/nilarg"
 )
 
 // WriteBackManager queues writes to a tier and applies them in the
@@ -72,6 +73,7 @@ var _ tiercache.Manager = (*WriteBackManager)(nil)
 // Get and Put of a queued key cost a map lookup under a lock; Get of another
 // key also costs a call of m.Get.
 func WriteBack(m tiercache.Manager, opts ...WriteBackOption) *WriteBackManager {
+	nilarg.Check("tier: WriteBack", "m", m)
 	c := newWriteBackConfig(opts)
 	w := &WriteBackManager{
 		m:       m,
