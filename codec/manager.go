@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/keyfmt"
 	"github.com/tiercache/tiercache/internal/nilarg"
 )
 
@@ -87,7 +88,7 @@ func NewManager(s tiercache.Store, opts ...Option) *Manager {
 func (m *Manager) Get(ctx context.Context, key string) (*tiercache.Response, *tiercache.Policy, error) {
 	data, err := m.store.Get(ctx, key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("codec: get %q: %w", key, err)
+		return nil, nil, fmt.Errorf("codec: get %s: %w", keyfmt.Quote(key), err)
 	}
 	if data == nil {
 		return nil, nil, nil
@@ -135,16 +136,16 @@ func (m *Manager) Put(ctx context.Context, key string, resp *tiercache.Response,
 	ttl := pol.KeepFor(m.now())
 	if ttl <= 0 {
 		if err := m.store.Delete(ctx, key); err != nil {
-			return nil, fmt.Errorf("codec: put %q (expired, delete): %w", key, err)
+			return nil, fmt.Errorf("codec: put %s (expired, delete): %w", keyfmt.Quote(key), err)
 		}
 		return resp, nil
 	}
 	data, err := m.codec.Encode(resp, pol)
 	if err != nil {
-		return nil, fmt.Errorf("codec: put %q: %w", key, err)
+		return nil, fmt.Errorf("codec: put %s: %w", keyfmt.Quote(key), err)
 	}
 	if err := m.store.Set(ctx, key, data, ttl); err != nil {
-		return nil, fmt.Errorf("codec: put %q: %w", key, err)
+		return nil, fmt.Errorf("codec: put %s: %w", keyfmt.Quote(key), err)
 	}
 	return resp, nil
 }
@@ -153,7 +154,7 @@ func (m *Manager) Put(ctx context.Context, key string, resp *tiercache.Response,
 // A Store error is returned wrapped, naming the key.
 func (m *Manager) Delete(ctx context.Context, key string) error {
 	if err := m.store.Delete(ctx, key); err != nil {
-		return fmt.Errorf("codec: delete %q: %w", key, err)
+		return fmt.Errorf("codec: delete %s: %w", keyfmt.Quote(key), err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/keyfmt"
 	"github.com/tiercache/tiercache/internal/nilarg"
 )
 
@@ -63,7 +64,7 @@ func (a admission) Put(ctx context.Context, key string, resp *tiercache.Response
 		return a.m.Put(ctx, key, resp, pol)
 	}
 	if err := a.m.Delete(ctx, key); err != nil {
-		return resp, fmt.Errorf("tier: admit: removing older value of rejected %q: %w", key, err)
+		return resp, fmt.Errorf("tier: admit: removing older value of rejected %s: %w", keyfmt.Quote(key), err)
 	}
 	return resp, nil
 }
