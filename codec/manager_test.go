@@ -237,3 +237,20 @@ func TestManagerKeepsUnreadableEntries(t *testing.T) {
 		})
 	}
 }
+
+// TestManagerErrorsQuoteKeysShortly (issue 13, item 8): a Store error for a
+// 1 MiB key used to give a 1 MiB error message; keys are now truncated.
+func TestManagerErrorsQuoteKeysShortly(t *testing.T) {
+	huge := strings.Repeat("k", 1<<20)
+	s := newMemStore()
+	s.err = errors.New("store down")
+	m := NewManager(s)
+	_, _, gerr := m.Get(context.Background(), huge)
+	_, perr := m.Put(context.Background(), huge, tiercachetest.Response("v", 8), tiercache.NewTTLPolicy(time.Hour))
+	derr := m.Delete(context.Background(), huge)
+	for i, err := range []error{gerr, perr, derr} {
+		if err == nil || len(err.Error()) > 512 {
+			t.Errorf("call %d: error of %d bytes for a 1 MiB key, want a short one", i, len(fmt.Sprint(err)))
+		}
+	}
+}
