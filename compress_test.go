@@ -33,8 +33,8 @@ func (f *compressFake) Get(_ context.Context, key string) (*tiercache.Response, 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	e, ok := f.m[key]
-	if !ok {
-		return nil, nil, nil
+	if !ok || e.pol.KeepFor(time.Now()) <= 0 {
+		return nil, nil, nil // an entry past its retention is a miss
 	}
 	return e.resp, e.pol, nil
 }
@@ -364,6 +364,7 @@ func TestCompressConformance(t *testing.T) {
 	for _, a := range compressAlgorithms {
 		for _, minSize := range []int{0, tiercache.DefaultCompressMinSize} {
 			t.Run(fmt.Sprintf("%s/min%d", a.name, minSize), func(t *testing.T) {
+				t.Parallel() // the suite's real-time waits overlap
 				opts := append([]tiercache.CompressOption{tiercache.WithMinSize(minSize)}, a.opts...)
 				tiercachetest.TestManager(t, func(*testing.T) tiercache.Manager {
 					return tiercache.Compress(newCompressFake(), opts...)

@@ -73,6 +73,7 @@ func (s *memStore) has(key string) bool {
 func TestManagerConformance(t *testing.T) {
 	for _, c := range codecs {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // the suite's real-time waits overlap
 			tiercachetest.TestManager(t, func(t *testing.T) tiercache.Manager {
 				return NewManager(newMemStore(), WithCodec(c.c))
 			})

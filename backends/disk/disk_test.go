@@ -18,6 +18,7 @@ import (
 func TestConformance(t *testing.T) {
 	for _, sync := range []SyncMode{SyncFile, SyncDir, NoSync} {
 		t.Run(sync.String(), func(t *testing.T) {
+			t.Parallel() // the suite's real-time waits overlap
 			tiercachetest.TestManager(t, func(t *testing.T) tiercache.Manager {
 				m, err := New(Config{Dir: t.TempDir(), Sync: sync})
 				if err != nil {
