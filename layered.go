@@ -322,8 +322,9 @@ func (l *Layered) Delete(ctx context.Context, key string) error {
 // Close stops the Layered: later calls fail with an error wrapping
 // ErrClosed. With asynchronous promotion it drains the queue and waits for
 // the worker to finish, also when another Close is already doing so. It
-// does not wait for calls in progress and does not close the tiers. Close is
-// idempotent and always returns nil.
+// does not wait for calls in progress and does not close the tiers: a
+// Layered does not own them (one tier may serve several stacks), so close
+// each tier after the Layered. Close is idempotent and always returns nil.
 func (l *Layered) Close() error {
 	l.closed.Store(true)
 	if l.async != nil {
