@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache/internal/httpfield"
+	"github.com/tiercache/tiercache/internal/keyfmt"
+	"github.com/tiercache/tiercache/internal/nilarg"
 )
 
 // Algorithm is a compression algorithm of [Compress]. The values are the
@@ -71,6 +73,7 @@ type compressConfig struct {
 	minSize    int
 	maxDecoded int
 	dict       []byte
+	onError    func(key string, err error)
 }
 
 // WithAlgorithm selects the algorithm new entries are written with: Zstd
@@ -122,6 +125,19 @@ func WithDictionary(dict []byte) CompressOption {
 	return func(c *compressConfig) { c.dict = append([]byte(nil), dict...) }
 }
 
+// WithCompressErrorHook sets a function called with the key and the error
+// when Get finds an entry it cannot decode: a damaged frame (the error wraps
+// ErrCorrupt; the entry has been deleted, and any error of that Delete is
+// joined), or one this Compress cannot read but another may (ErrVersion,
+// ErrDictionary, or ErrTooLarge for a frame that claims more than
+// WithMaxDecodedSize; the entry is kept). Get returns a miss either way. The
+// hook runs on the goroutine of the Get, without locks held, and must be
+// safe for concurrent use. Default (and nil): none; the entries are still
+// counted in CompressStats.Corrupt.
+func WithCompressErrorHook(fn func(key string, err error)) CompressOption {
+	return func(c *compressConfig) { c.onError = fn }
+}
+
 // Compressor is the Manager that [Compress] returns. It is safe for
 // concurrent use when the Manager it wraps is; its counters are atomics.
 type Compressor struct {
@@ -134,7 +150,7 @@ type Compressor struct {
 var _ Manager = (*Compressor)(nil)
 
 type compressCounters struct {
-	compressed, skipped, bytesIn, bytesOut, decoded, failed atomic.Uint64
+	compressed, skipped, bytesIn, bytesOut, decoded, corrupt atomic.Uint64
 }
 
 // CompressStats is a snapshot of a Compressor's counters.
@@ -144,7 +160,7 @@ type CompressStats struct {
 	BytesIn      uint64 // original length of the compressed bodies
 	BytesOut     uint64 // framed length of the compressed bodies, header included
 	Decompressed uint64 // frames Get decoded
-	Errors       uint64 // frames Get could not decode (corrupt, too large, wrong dictionary)
+	Corrupt      uint64 // frames Get could not decode (damaged, too large, another dictionary or version): misses
 }
 
 // Ratio returns BytesIn / BytesOut, or 0 before anything was compressed.
@@ -166,8 +182,10 @@ func (s CompressStats) Ratio() float64 {
 // WithMaxDecodedSize, or when compression would not make them smaller. Get
 // returns an entry without a frame (written before Compress was added) as it
 // is, decodes a frame of any algorithm, and verifies a CRC-32C of the
-// original body, so damaged bytes give an error wrapping ErrCorrupt, never a
-// wrong body. Delete and misses pass through.
+// original body, so damaged bytes are never served. An entry that cannot be
+// decoded is a miss, never an error of the tier (which would count against
+// it, in tier.Breaker for one): a damaged one is deleted; all are counted
+// and reported to WithCompressErrorHook. Delete and misses pass through.
 //
 // Cost: Put compresses into a pooled scratch buffer and allocates the stored
 // body once, at its compressed size; Get on a frame allocates the decoded body
@@ -176,8 +194,11 @@ func (s CompressStats) Ratio() float64 {
 // (memcached, disk) below an uncompressed in-process front.
 //
 // The returned Manager is a *Compressor (for its Stats) and is safe for
-// concurrent use if m is. Options cannot fail, see CompressOption.
+// concurrent use if m is. Options cannot fail, see CompressOption. A nil m,
+// or a nil pointer in a non-nil m (what a failed backend constructor
+// returns), is a programming error: Compress panics with a message naming it.
 func Compress(m Manager, opts ...CompressOption) Manager {
+	nilarg.Check("tiercache: Compress", "m", m)
 	cfg := compressConfig{alg: Zstd, minSize: DefaultCompressMinSize, maxDecoded: DefaultMaxDecodedSize}
 	for _, o := range opts {
 		o(&cfg)
@@ -210,7 +231,7 @@ func (c *Compressor) Stats() CompressStats {
 	return CompressStats{
 		Compressed: s.compressed.Load(), Skipped: s.skipped.Load(),
 		BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(),
-		Decompressed: s.decoded.Load(), Errors: s.failed.Load(),
+		Decompressed: s.decoded.Load(), Corrupt: s.corrupt.Load(),
 	}
 }
 
@@ -218,21 +239,20 @@ func (c *Compressor) Stats() CompressStats {
 // entry without a frame is returned as m returned it. A framed one is a new
 // Response sharing m's Header, whose Body is newly allocated and decoded (a
 // sub-slice of m's body for the rare stored frame); it costs one
-// decompression, one CRC-32C pass and two allocations. A frame that cannot
-// be decoded gives an error wrapping ErrCorrupt, ErrVersion, ErrTooLarge or
-// ErrDictionary, and no response. Treat the result as read-only.
+// decompression, one CRC-32C pass and two allocations, and never more memory
+// than the length the frame claims (at most WithMaxDecodedSize) plus a small
+// constant, whatever the payload inflates to. A frame that cannot be decoded
+// is a miss (see Compress and WithCompressErrorHook). Errors are m's. Treat
+// the result as read-only.
 func (c *Compressor) Get(ctx context.Context, key string) (*Response, *Policy, error) {
-	if c.next == nil {
-		return nil, nil, errNilNext
-	}
 	resp, pol, err := c.next.Get(ctx, key)
 	if err != nil || resp == nil {
 		return resp, pol, err
 	}
 	body, framed, err := c.codec.decode(resp.Body)
 	if err != nil {
-		c.stats.failed.Add(1)
-		return nil, nil, fmt.Errorf("tiercache: Compress.Get(%q): %w", key, err)
+		c.dropUndecodable(ctx, key, err)
+		return nil, nil, nil
 	}
 	if !framed {
 		return resp, pol, nil
@@ -241,6 +261,24 @@ func (c *Compressor) Get(ctx context.Context, key string) (*Response, *Policy, e
 	out := *resp
 	out.Body = body
 	return &out, pol, nil
+}
+
+// dropUndecodable counts and reports an entry Get could not decode, and
+// deletes it when it is damaged (ErrCorrupt). One that another Compress may
+// read (a newer version, another dictionary, a higher decoded-size limit)
+// is kept, as during a rolling upgrade. A Put racing with the delete may
+// lose its new value, which only costs a later miss.
+func (c *Compressor) dropUndecodable(ctx context.Context, key string, err error) {
+	c.stats.corrupt.Add(1)
+	err = fmt.Errorf("tiercache: Compress.Get(%s): %w", keyfmt.Quote(key), err)
+	if errors.Is(err, ErrCorrupt) {
+		if derr := c.next.Delete(ctx, key); derr != nil {
+			err = errors.Join(err, fmt.Errorf("tiercache: Compress.Get: deleting the damaged entry: %w", derr))
+		}
+	}
+	if c.cfg.onError != nil {
+		c.cfg.onError(key, err)
+	}
 }
 
 // Put stores resp under key in m, its body compressed unless a skip rule
@@ -252,9 +290,6 @@ func (c *Compressor) Put(ctx context.Context, key string, resp *Response, pol *P
 	if err := CheckPut(key, resp, pol); err != nil {
 		return nil, err
 	}
-	if c.next == nil {
-		return nil, errNilNext
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -262,7 +297,7 @@ func (c *Compressor) Put(ctx context.Context, key string, resp *Response, pol *P
 	if pol.KeepFor(time.Now()) > 0 {
 		body, err := c.encode(resp)
 		if err != nil {
-			return nil, fmt.Errorf("tiercache: Compress.Put(%q): %w", key, err)
+			return nil, fmt.Errorf("tiercache: Compress.Put(%s): %w", keyfmt.Quote(key), err)
 		}
 		if body != nil {
 			cp := *resp
@@ -305,13 +340,8 @@ func (c *Compressor) encode(resp *Response) ([]byte, error) {
 
 // Delete removes key from m.
 func (c *Compressor) Delete(ctx context.Context, key string) error {
-	if c.next == nil {
-		return errNilNext
-	}
 	return c.next.Delete(ctx, key)
 }
-
-var errNilNext = fmt.Errorf("%w: Compress over a nil Manager", ErrInvalid)
 
 // hasContentEncoding reports whether h names a content coding other than
 // identity, in which case the body is already compressed.

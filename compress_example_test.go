@@ -3,6 +3,7 @@ package tiercache_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -79,4 +80,30 @@ func ExampleCompress() {
 	// stored smaller: true
 	// old entry: written before Compress
 	// compressed: 1 decompressed: 1
+}
+
+// A damaged entry is a miss, never an error of the tier: Compress deletes
+// it and tells the hook, and a later Put stores the page again.
+func ExampleWithCompressErrorHook() {
+	ctx := context.Background()
+	disk := &compressExampleStore{m: map[string]*tiercache.Response{}, p: map[string]*tiercache.Policy{}}
+	m := tiercache.Compress(disk, tiercache.WithCompressErrorHook(func(key string, err error) {
+		fmt.Printf("%s: corrupt: %v\n", key, errors.Is(err, tiercache.ErrCorrupt))
+	}))
+	body := []byte(strings.Repeat("<p>a page</p>\n", 200))
+	resp := &tiercache.Response{Status: http.StatusOK, Body: body}
+	if _, err := m.Put(ctx, "/page", resp, tiercache.NewTTLPolicy(time.Hour)); err != nil {
+		fmt.Println(err)
+		return
+	}
+	disk.m["/page"].Body[40] ^= 0xff // a bit flip on the way to disk and back
+
+	got, _, err := m.Get(ctx, "/page")
+	fmt.Println("hit:", got != nil, "error:", err)
+	_, stillThere, _ := disk.Get(ctx, "/page")
+	fmt.Println("kept:", stillThere != nil)
+	// Output:
+	// /page: corrupt: true
+	// hit: false error: <nil>
+	// kept: false
 }

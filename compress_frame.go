@@ -84,7 +84,7 @@ type gzipWriter struct {
 type gzipReader struct {
 	zr  gzip.Reader
 	br  bytes.Reader
-	buf [4 << 10]byte
+	buf [1]byte
 }
 
 // appendBuffer is an io.Writer that appends to b.
@@ -106,7 +106,11 @@ type frameHeader struct {
 func newFrameCodec(cfg compressConfig) *frameCodec {
 	f := &frameCodec{alg: cfg.alg, level: cfg.level, maxDecoded: cfg.maxDecoded}
 	eopts := []zstd.EOption{zstd.WithEncoderLevel(zstd.EncoderLevel(cfg.level)), zstd.WithEncoderCRC(false)}
-	dopts := []zstd.DOption{zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(uint64(cfg.maxDecoded))}
+	// DecodeAll writes into a buffer of the length the frame claims and stops
+	// there (WithDecodeAllCapLimit), and no window can exceed the limit: a
+	// bomb costs what it claims, at most the limit, plus one block.
+	dopts := []zstd.DOption{zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(uint64(cfg.maxDecoded)),
+		zstd.WithDecoderMaxWindow(uint64(max(cfg.maxDecoded, zstd.MinWindowSize))), zstd.WithDecodeAllCapLimit(true)}
 	if len(cfg.dict) > 0 {
 		var eo zstd.EOption
 		var do zstd.DOption
@@ -326,16 +330,19 @@ func (f *frameCodec) zstdDecode(h frameHeader, p []byte) ([]byte, error) {
 	if err := zh.Decode(p); err != nil {
 		return nil, fmt.Errorf("%w: zstd frame header: %w", ErrCorrupt, err)
 	}
-	if zh.HasFCS && zh.FrameContentSize > uint64(f.maxDecoded) {
-		return nil, fmt.Errorf("%w: zstd frame claims %d bytes, decoded-size limit is %d", ErrTooLarge, zh.FrameContentSize, f.maxDecoded)
-	}
+	// The frame header's length is within the limit (parseHeader): a payload
+	// that disagrees with it is damaged, whatever it claims.
 	if zh.HasFCS && zh.FrameContentSize != uint64(h.length) {
 		return nil, fmt.Errorf("%w: zstd frame claims %d bytes, header says %d", ErrCorrupt, zh.FrameContentSize, h.length)
 	}
+	// The output cannot grow past its capacity (WithDecodeAllCapLimit).
 	out, err := dec.DecodeAll(p, make([]byte, 0, h.length))
 	switch {
-	case errors.Is(err, zstd.ErrDecoderSizeExceeded), errors.Is(err, zstd.ErrWindowSizeExceeded):
-		return nil, fmt.Errorf("%w: zstd payload exceeds the decoded-size limit %d: %w", ErrTooLarge, f.maxDecoded, err)
+	case errors.Is(err, zstd.ErrDecoderSizeExceeded), errors.Is(err, zstd.ErrFrameSizeExceeded):
+		return nil, fmt.Errorf("%w: zstd payload inflates past the %d bytes its header says: %w", ErrCorrupt, h.length, err)
+	case errors.Is(err, zstd.ErrWindowSizeExceeded):
+		// Compress writes frames whose window is at most their length.
+		return nil, fmt.Errorf("%w: zstd window exceeds the decoded-size limit %d: %w", ErrCorrupt, f.maxDecoded, err)
 	case err != nil:
 		return nil, fmt.Errorf("%w: zstd payload: %w", ErrCorrupt, err)
 	}
@@ -347,9 +354,7 @@ func (f *frameCodec) s2Decode(h frameHeader, p []byte) ([]byte, error) {
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("%w: s2 payload: %w", ErrCorrupt, err)
-	case n > f.maxDecoded:
-		return nil, fmt.Errorf("%w: s2 payload claims %d bytes, decoded-size limit is %d", ErrTooLarge, n, f.maxDecoded)
-	case n != h.length:
+	case n != h.length: // h.length is within the limit (parseHeader)
 		return nil, fmt.Errorf("%w: s2 payload claims %d bytes, header says %d", ErrCorrupt, n, h.length)
 	}
 	out, err := s2.Decode(make([]byte, n), p)
@@ -373,31 +378,15 @@ func (f *frameCodec) gzipDecode(h frameHeader, p []byte) ([]byte, error) {
 	if _, err := io.ReadFull(&r.zr, out); err != nil {
 		return nil, fmt.Errorf("%w: gzip payload: %w", ErrCorrupt, err)
 	}
-	extra, err := r.drain(f.maxDecoded - h.length + 1)
+	// One more byte is either the end of the stream, after the trailer's
+	// checksum was verified, or the sign of a payload longer than claimed:
+	// a bomb is never inflated further.
+	k, err := io.ReadFull(&r.zr, r.buf[:1])
 	switch {
-	case h.length+extra > f.maxDecoded:
-		return nil, fmt.Errorf("%w: gzip payload inflates past the decoded-size limit %d", ErrTooLarge, f.maxDecoded)
-	case err != nil:
+	case k > 0:
+		return nil, fmt.Errorf("%w: gzip payload inflates past the %d bytes its header says", ErrCorrupt, h.length)
+	case err != io.EOF:
 		return nil, fmt.Errorf("%w: gzip payload: %w", ErrCorrupt, err)
-	case extra > 0:
-		return nil, fmt.Errorf("%w: gzip payload longer than its header says (%d)", ErrCorrupt, h.length)
 	}
 	return out, nil
-}
-
-// drain reads the rest of the stream, at most limit bytes, and returns how
-// many it read; it verifies the gzip trailer on the way.
-func (r *gzipReader) drain(limit int) (int, error) {
-	n := 0
-	for n < limit {
-		k, err := r.zr.Read(r.buf[:min(len(r.buf), limit-n)])
-		n += k
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"sync/atomic"
 	"time"
 
+	"github.com/tiercache/tiercache/internal/nilarg"
 	"github.com/tiercache/tiercache/internal/singleflight"
 )
 
@@ -86,8 +88,11 @@ const (
 
 // NewLayered returns a Manager over tiers, front first, authority last.
 // nil entries are left out (indices in errors and stats count the remaining
-// tiers). With no tiers every Get misses and Put stores nothing. With
-// WithAsyncPromotion it starts one goroutine, which Close stops.
+// tiers). A typed nil, a nil pointer in a non-nil Manager (what a failed
+// backend constructor returns), is a programming error: NewLayered panics
+// with a message naming it, e.g. "tiercache: NewLayered: tier 1 is a nil
+// *disk.Manager". With no tiers every Get misses and Put stores nothing.
+// With WithAsyncPromotion it starts one goroutine, which Close stops.
 func NewLayered(tiers []Manager, opts ...LayeredOption) *Layered {
 	var cfg layeredConfig
 	for _, o := range opts {
@@ -98,6 +103,7 @@ func NewLayered(tiers []Manager, opts ...LayeredOption) *Layered {
 		if t == nil {
 			continue
 		}
+		nilarg.Check("tiercache: NewLayered", "tier "+strconv.Itoa(i), t)
 		l.tiers = append(l.tiers, t)
 		l.names = append(l.names, nameAt(cfg.names, i))
 	}
@@ -324,8 +330,9 @@ func (l *Layered) Delete(ctx context.Context, key string) error {
 // Close stops the Layered: later calls fail with an error wrapping
 // ErrClosed. With asynchronous promotion it drains the queue and waits for
 // the worker to finish, also when another Close is already doing so. It
-// does not wait for calls in progress and does not close the tiers. Close is
-// idempotent and always returns nil.
+// does not wait for calls in progress and does not close the tiers: a
+// Layered does not own them (one tier may serve several stacks), so close
+// each tier after the Layered. Close is idempotent and always returns nil.
 func (l *Layered) Close() error {
 	l.closed.Store(true)
 	if l.async != nil {

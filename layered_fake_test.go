@@ -46,8 +46,8 @@ func (f *tierFake) Get(_ context.Context, key string) (*tiercache.Response, *tie
 	if f.onGet != nil {
 		f.onGet(key)
 	}
-	if err != nil || !ok {
-		return nil, nil, err
+	if err != nil || !ok || (e.pol != nil && e.pol.KeepFor(time.Now()) <= 0) {
+		return nil, nil, err // an entry past its retention is a miss
 	}
 	return e.resp, e.pol, nil
 }

@@ -50,8 +50,9 @@ func WithTierNames(names ...string) LayeredOption {
 }
 
 // WithErrorHook sets a function called with every tier error, including
-// the errors that fail-open Gets turn into misses. nil (the default) means
-// none.
+// the errors that fail-open Gets turn into misses and the panics recovered
+// in the promotion worker (a *PanicError wrapping ErrPanic, op "promote").
+// nil (the default) means none.
 func WithErrorHook(hook ErrorHook) LayeredOption {
 	return func(c *layeredConfig) { c.hook = hook }
 }

@@ -3,6 +3,7 @@ package tiercache
 import (
 	"context"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 )
 
@@ -41,10 +42,10 @@ func (l *Layered) promote(ctx context.Context, p promotion) []tierFailure {
 // reports outside the stripe lock and outside any flight.
 func (l *Layered) promoteNow(ctx context.Context, p promotion) []tierFailure {
 	var errs []tierFailure
-	pol := l.upperPolicy(p.pol) // capped with a bus (layered_bus.go)
+	p.pol = l.upperPolicy(p.pol) // capped with a bus (layered_bus.go)
 	ok := p.stripe.tryPromote(p.gen, func() {
 		for i := p.from - 1; i >= 0; i-- {
-			if _, err := l.tiers[i].Put(ctx, p.key, p.resp, pol); err != nil {
+			if err := l.promoteInto(ctx, i, p); err != nil {
 				errs = append(errs, tierFailure{i, opPromote, err})
 				continue
 			}
@@ -57,12 +58,53 @@ func (l *Layered) promoteNow(ctx context.Context, p promotion) []tierFailure {
 	return errs
 }
 
+// promoteInto writes p into tier i. On the worker (a queued promotion, whose
+// ctx is set) a panic of the tier is recovered, counted and returned as a
+// *PanicError, and a runtime.Goexit is recorded for the next worker to
+// report; a synchronous promotion lets a panic reach the caller of Get, like
+// a panic of a tier's Get.
+func (l *Layered) promoteInto(ctx context.Context, i int, p promotion) (err error) {
+	returned := false
+	if p.ctx != nil {
+		defer func() {
+			v := recover()
+			switch {
+			case v != nil:
+				err = l.panicked(i, opPromote, v)
+			case !returned: // runtime.Goexit: this goroutine is ending
+				l.async.goexit = tierFailure{i, opPromote, l.panicked(i, opPromote, "runtime.Goexit")}
+				l.async.goexitKey = p.key
+			}
+		}()
+	}
+	_, err = l.tiers[i].Put(ctx, p.key, p.resp, p.pol)
+	returned = true
+	return err
+}
+
+// panicked counts a panic recovered in tier i during op and returns it as a
+// *PanicError.
+func (l *Layered) panicked(i int, op string, v any) error {
+	l.stats.global.panics.Add(1)
+	where := "layered tier " + strconv.Itoa(i)
+	if l.names[i] != "" {
+		where += " (" + l.names[i] + ")"
+	}
+	return NewPanicError(where+" "+op, v)
+}
+
 // promoter is the bounded queue and the one worker of asynchronous promotion.
 type promoter struct {
 	mu     sync.RWMutex // write-locked only by close
 	closed bool
 	queue  chan promotion
 	done   chan struct{}
+
+	// goexit is a runtime.Goexit met in a tier by the worker, for the next
+	// worker to report. Only the worker goroutines use it, one after the
+	// other (the go statement orders them).
+	goexit    tierFailure
+	goexitKey string
 }
 
 func newPromoter(l *Layered, size int) *promoter {
@@ -71,11 +113,42 @@ func newPromoter(l *Layered, size int) *promoter {
 	return p
 }
 
+// run is the worker. Nothing a tier or the error hook does stops it: panics
+// are recovered per promotion (promoteInto, promoteQueued), and when a
+// runtime.Goexit ends its goroutine it starts a new one, which reports the
+// Goexit first when a tier called it.
 func (p *promoter) run(l *Layered) {
-	defer close(p.done)
-	for pr := range p.queue {
-		_ = l.report(pr.key, l.promoteNow(pr.ctx, pr))
+	clean := false
+	defer func() {
+		if !clean {
+			if p.goexit.err == nil { // not counted by promoteInto: the hook's
+				l.stats.global.panics.Add(1)
+			}
+			go p.run(l)
+			return
+		}
+		close(p.done)
+	}()
+	if f := p.goexit; f.err != nil {
+		p.goexit = tierFailure{}
+		l.reportQueued(p.goexitKey, []tierFailure{f})
 	}
+	for pr := range p.queue {
+		l.reportQueued(pr.key, l.promoteNow(pr.ctx, pr))
+	}
+	clean = true
+}
+
+// reportQueued reports the errors of a queued promotion on the worker. A
+// panic of the error hook is recovered and counted in LayeredStats.Panics:
+// it cannot be reported through the hook that raised it.
+func (l *Layered) reportQueued(key string, fails []tierFailure) {
+	defer func() {
+		if v := recover(); v != nil {
+			l.stats.global.panics.Add(1)
+		}
+	}()
+	_ = l.report(key, fails)
 }
 
 // enqueue queues pr without blocking; it reports false when the queue is

@@ -19,6 +19,11 @@ type LayeredStats struct {
 	// Coalesced counts Gets that missed the front tier and shared another
 	// Get's read of the lower tiers (singleflight) instead of their own.
 	Coalesced uint64
+	// Panics counts panics and runtime.Goexit calls met by the promotion
+	// worker (WithAsyncPromotion), in a tier or in the error hook; the
+	// worker survives them. A tier's panic is also an error of that tier,
+	// passed to the error hook as a *PanicError wrapping ErrPanic.
+	Panics uint64
 }
 
 // TierStats are the counters of one tier of a Layered.
@@ -112,6 +117,7 @@ type layeredCounters struct {
 type globalCounters struct {
 	_         _cacheLinePad
 	coalesced atomic.Uint64
+	panics    atomic.Uint64 // see LayeredStats.Panics
 	// recheckHits and recheckMisses count the front re-checks inside a
 	// flight when the front tier is a LookupCounter, to take them out of
 	// its counts.
@@ -171,6 +177,7 @@ func (c *layeredCounters) snapshot(names []string) LayeredStats {
 	out := LayeredStats{
 		Tiers:     make([]TierStats, c.tiers),
 		Coalesced: c.global.coalesced.Load(),
+		Panics:    c.global.panics.Load(),
 	}
 	acc := make([]latencyAcc, c.tiers)
 	for i := range c.shards {

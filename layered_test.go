@@ -23,6 +23,7 @@ func TestLayeredConformance(t *testing.T) {
 	}
 	for _, s := range stacks {
 		t.Run(s.name, func(t *testing.T) {
+			t.Parallel() // the suite's real-time waits overlap
 			tiercachetest.TestManager(t, func(t *testing.T) tiercache.Manager {
 				l, _, _ := newFakeStack(t, s.n, s.opts...)
 				return l

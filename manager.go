@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/tiercache/tiercache/internal/keyfmt"
 )
 
 // Manager stores responses and their caching policy under string keys.
@@ -123,9 +125,9 @@ func CheckPut(key string, resp *Response, pol *Policy) error {
 	case key == "":
 		return fmt.Errorf("%w: empty key", ErrInvalid)
 	case resp == nil:
-		return fmt.Errorf("%w: nil response for key %q", ErrInvalid, key)
+		return fmt.Errorf("%w: nil response for key %s", ErrInvalid, keyfmt.Quote(key))
 	case pol == nil:
-		return fmt.Errorf("%w: nil policy for key %q", ErrInvalid, key)
+		return fmt.Errorf("%w: nil policy for key %s", ErrInvalid, keyfmt.Quote(key))
 	}
 	return nil
 }

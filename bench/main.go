@@ -11,7 +11,11 @@
 // (throughput, latency percentiles, hit ratio per tier and overall, bytes
 // held per tier, bytes moved to the lower tiers) and checks the LRU's hit
 // ratio against the Che approximation. -json, -csv, -html and -svg write the
-// same results to files. Run with -h for the flags.
+// same results to files, each on its own (one that fails does not stop the
+// others, and makes the exit status 1), or one of them to stdout ("-"),
+// the table then going to stderr. Progress goes to stderr: a redrawn line
+// on a terminal, otherwise a line per layout and every 10 s. Run with -h
+// for the flags.
 package main
 
 import (
@@ -50,7 +54,7 @@ type options struct {
 	csvPath     string
 	htmlPath    string
 	svgPath     string
-	progress    bool
+	progress    progressMode
 }
 
 // errUsage marks errors that exit with status 2; errPrinted is one that
@@ -105,8 +109,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.memcached, "memcached", "", "memcached host:port to use; empty: start one from PATH or $MEMCACHED_BIN if found; \"off\": none")
 	fs.BoolVar(&o.killServer, "kill-server", false, "kill one server of the memcached pool (SIGKILL) halfway through each pool layout's measured run, and report before/after")
 	fs.StringVar(&layouts, "layouts", strings.Join(layoutIDs(), ","), "comma-separated layouts to run: "+strings.Join(layoutIDs(), ", "))
-	fs.StringVar(&o.jsonPath, "json", "", "write the results as JSON to `file`")
-	fs.StringVar(&o.csvPath, "csv", "", "write the results as CSV to `file`")
+	fs.StringVar(&o.jsonPath, "json", "", "write the results as JSON to `file` (- for stdout)")
+	fs.StringVar(&o.csvPath, "csv", "", "write the results as CSV to `file` (- for stdout)")
 	fs.StringVar(&o.htmlPath, "html", "", "write a self-contained HTML report with SVG charts to `file`")
 	fs.StringVar(&o.svgPath, "svg", "", "write an SVG chart (throughput, hit ratio, latency) to `file`")
 	if err := fs.Parse(args); err != nil {
@@ -126,8 +130,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if err := o.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	st, err := os.Stderr.Stat()
-	o.progress = stderr == io.Writer(os.Stderr) && err == nil && st.Mode()&os.ModeCharDevice != 0
+	o.progress = progressModeOf(stderr)
 	return o, nil
 }
 
@@ -146,7 +149,7 @@ func (o *options) validate() error {
 	check(o.diskBytes > 0, "-disk-bytes must be positive, got %d", o.diskBytes)
 	check(o.mcMemory >= 64<<20, "-memcached-memory must be at least 64M, got %d", o.mcMemory)
 	_, err := parseSync(o.diskSync)
-	errs = append(errs, err)
+	errs = append(errs, err, o.validateOutputs())
 	return errors.Join(errs...)
 }
 
@@ -168,15 +171,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
 	}
-	printTable(stdout, rep)
-	if err := writeFiles(o, rep); err != nil {
-		fmt.Fprintf(stderr, "bench: %v\n", err)
-		return 1
-	}
-	if rep.failed() {
-		return 1
-	}
-	return 0
+	return report(o, rep, stdout, stderr)
 }
 
 // byteSize is a flag.Value for a byte count with an optional K, M or G

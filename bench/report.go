@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -113,7 +112,10 @@ type CheCheck struct {
 	Model          float64 `json:"model"`
 	ModelNoDeletes float64 `json:"model_no_deletes"`
 	Diff           float64 `json:"diff"`
-	T              float64 `json:"characteristic_time_ops"`
+	T              float64 `json:"characteristic_time_ops"` // 0 when HoldsAll
+	// HoldsAll: the LRU's budget holds every key, so it never evicts and
+	// the characteristic time is infinite.
+	HoldsAll bool `json:"holds_all_keys,omitempty"`
 }
 
 // latencyPercentiles are the points of the latency distributions.
@@ -227,8 +229,11 @@ func printTable(w io.Writer, rep *Report) {
 		}
 	}
 	if ch := rep.Che; ch != nil {
-		fmt.Fprintf(w, "\nChe approximation, front LRU (%d entries / %s), characteristic time %.0f ops:\n",
-			c.LRUEntries, formatBytes(c.LRUBytes), ch.T)
+		t := fmt.Sprintf("characteristic time %.0f ops", ch.T)
+		if ch.HoldsAll {
+			t = "which holds every key (it never evicts)"
+		}
+		fmt.Fprintf(w, "\nChe approximation, front LRU (%d entries / %s), %s:\n", c.LRUEntries, formatBytes(c.LRUBytes), t)
 		fmt.Fprintf(w, "  model %.4f (with the %.0f%% deletes; %.4f for a trace without deletes)", ch.Model, 100*c.Delete, ch.ModelNoDeletes)
 		if ch.Layout != "" {
 			fmt.Fprintf(w, ", measured %.4f on %s: diff %+.2f points", ch.Measured, ch.Layout, 100*ch.Diff)
@@ -245,35 +250,6 @@ func printTable(w io.Writer, rep *Report) {
 	for _, n := range rep.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}
-}
-
-// writeFiles writes the -json, -csv, -html and -svg outputs.
-func writeFiles(o *options, rep *Report) error {
-	outs := []struct {
-		path  string
-		write func(io.Writer, *Report) error
-	}{{o.jsonPath, writeJSON}, {o.csvPath, writeCSV}, {o.htmlPath, writeHTML}, {o.svgPath, writeSVG}}
-	for _, out := range outs {
-		if out.path == "" {
-			continue
-		}
-		if err := writeFile(out.path, func(w io.Writer) error { return out.write(w, rep) }); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
 }
 
 func writeJSON(w io.Writer, rep *Report) error {

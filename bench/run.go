@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,7 +31,7 @@ func benchmark(o *options, stderr io.Writer) (*Report, error) {
 	}
 	e := &env{o: o, w: w, stderr: stderr}
 	rep := newReport(e)
-	if o.progress {
+	if o.progress != progressOff {
 		fmt.Fprintf(stderr, "bench: workload of %d keys (%s of bodies) generated in %v\n",
 			len(w.Keys), formatBytes(w.TotalBytes()), time.Since(t0).Round(time.Millisecond))
 	}
@@ -97,7 +96,7 @@ func (e *env) runLayout(spec layoutSpec) Row {
 	return row
 }
 
-// replay runs ops with a progress line on a terminal.
+// replay runs ops with progress on stderr (see progress).
 func (e *env) replay(ctx context.Context, s *stack, label string, ops []workload.Op, d time.Duration) *workload.Result {
 	var done atomic.Int64
 	stop := e.progress(label, &done, int64(len(ops)), d)
@@ -105,36 +104,6 @@ func (e *env) replay(ctx context.Context, s *stack, label string, ops []workload
 	return workload.Replay(ctx, s.mgr, e.w, ops, workload.ReplayOptions{
 		Workers: e.o.concurrency, Duration: d, Done: &done,
 	})
-}
-
-// progress prints a progress line on stderr every 200ms when stderr is a
-// terminal; the returned function stops it and clears the line.
-func (e *env) progress(label string, done *atomic.Int64, total int64, d time.Duration) func() {
-	if !e.o.progress {
-		return func() {}
-	}
-	start := time.Now()
-	quit := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				fmt.Fprintf(e.stderr, "\r\033[K")
-				return
-			case <-t.C:
-				n := done.Load()
-				if d > 0 {
-					fmt.Fprintf(e.stderr, "\r\033[K%s: %d ops, %v/%v", label, n, time.Since(start).Round(time.Second), d)
-				} else {
-					fmt.Fprintf(e.stderr, "\r\033[K%s: %d/%d ops (%.0f%%)", label, n, total, 100*float64(n)/float64(total))
-				}
-			}
-		}
-	})
-	return func() { close(quit); wg.Wait() }
 }
 
 // snapshot is the counters of a stack at one moment.

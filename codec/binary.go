@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/keyfmt"
 	"github.com/tiercache/tiercache/internal/wire"
 )
 
@@ -276,7 +277,7 @@ func decodeMeta(meta []byte, resp *tiercache.Response) error {
 			break
 		}
 		if _, dup := h[name]; dup {
-			return corrupt("binary", "duplicate header %q", name)
+			return corrupt("binary", "duplicate header %s", keyfmt.Quote(name))
 		}
 		h[name] = vs
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/keyfmt"
 )
 
 // GobVersion is the envelope version Gob writes and reads.
@@ -117,7 +118,7 @@ func (e *gobEntry) decode() (*tiercache.Response, *tiercache.Policy, error) {
 		resp.Header = make(http.Header, len(e.Header))
 		for _, f := range e.Header {
 			if _, dup := resp.Header[f.Name]; dup {
-				return nil, nil, corrupt("gob", "duplicate header %q", f.Name)
+				return nil, nil, corrupt("gob", "duplicate header %s", keyfmt.Quote(f.Name))
 			}
 			resp.Header[f.Name] = f.Values
 		}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/keyfmt"
 )
 
 // JSONVersion is the envelope version JSON writes and reads.
@@ -84,7 +85,7 @@ func (j JSON) Encode(resp *tiercache.Response, pol *tiercache.Policy) ([]byte, e
 // UTF-8 (encoding/json would replace other bytes with U+FFFD).
 func checkUTF8(resp *tiercache.Response, pol *tiercache.Policy) error {
 	bad := func(what, s string) error {
-		return fmt.Errorf("%w: codec: json: %s %q is not valid UTF-8", tiercache.ErrInvalid, what, s)
+		return fmt.Errorf("%w: codec: json: %s %s is not valid UTF-8", tiercache.ErrInvalid, what, keyfmt.Quote(s))
 	}
 	if !utf8.ValidString(resp.URL) {
 		return bad("URL", resp.URL)

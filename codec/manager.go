@@ -9,6 +9,7 @@ import (
 
 	"github.com/tiercache/tiercache"
 	"github.com/tiercache/tiercache/internal/keyfmt"
+	"github.com/tiercache/tiercache/internal/nilarg"
 )
 
 // Manager adapts a byte-level tiercache.Store into a tiercache.Manager by
@@ -65,12 +66,11 @@ func WithClock(now func() time.Time) Option {
 }
 
 // NewManager returns a Manager storing entries in s, encoded with Binary{}
-// unless WithCodec says otherwise. It panics if s is nil, a programming
-// error. It allocates only the Manager.
+// unless WithCodec says otherwise. It panics if s is nil or a nil pointer in
+// a non-nil Store (a programming error), with a message naming it. It
+// allocates only the Manager.
 func NewManager(s tiercache.Store, opts ...Option) *Manager {
-	if s == nil {
-		panic("codec: NewManager with a nil Store")
-	}
+	nilarg.Check("codec: NewManager", "s", s)
 	m := &Manager{store: s, codec: Binary{}, now: time.Now}
 	for _, o := range opts {
 		o(m)

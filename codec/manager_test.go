@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -72,6 +73,7 @@ func (s *memStore) has(key string) bool {
 func TestManagerConformance(t *testing.T) {
 	for _, c := range codecs {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // the suite's real-time waits overlap
 			tiercachetest.TestManager(t, func(t *testing.T) tiercache.Manager {
 				return NewManager(newMemStore(), WithCodec(c.c))
 			})
@@ -178,12 +180,32 @@ func TestNewManagerDefaults(t *testing.T) {
 	if _, ok := m.codec.(Binary); !ok || m.now == nil {
 		t.Fatalf("nil options replaced the defaults: codec %T", m.codec)
 	}
-	defer func() {
-		if recover() == nil {
-			t.Fatalf("NewManager(nil) did not panic")
+}
+
+// TestNewManagerRejectsTypedNil: a nil Store, or a nil pointer in a non-nil
+// one, panics at construction with a message naming it.
+func TestNewManagerRejectsTypedNil(t *testing.T) {
+	for _, tc := range []struct {
+		s    tiercache.Store
+		want string
+	}{
+		{nil, "codec: NewManager: s is nil"},
+		{(*memStore)(nil), "codec: NewManager: s is a nil *codec.memStore"},
+		{newMemStore(), ""},
+	} {
+		got := func() (msg string) {
+			defer func() {
+				if v := recover(); v != nil {
+					msg = fmt.Sprint(v)
+				}
+			}()
+			NewManager(tc.s)
+			return ""
+		}()
+		if got != tc.want {
+			t.Errorf("NewManager(%#v): panic %q, want %q", tc.s, got, tc.want)
 		}
-	}()
-	NewManager(nil)
+	}
 }
 
 // An entry this reader cannot read but that is not damaged (a newer format
@@ -214,5 +236,22 @@ func TestManagerKeepsUnreadableEntries(t *testing.T) {
 				t.Fatal("an undamaged entry was deleted")
 			}
 		})
+	}
+}
+
+// TestManagerErrorsQuoteKeysShortly (issue 13, item 8): a Store error for a
+// 1 MiB key used to give a 1 MiB error message; keys are now truncated.
+func TestManagerErrorsQuoteKeysShortly(t *testing.T) {
+	huge := strings.Repeat("k", 1<<20)
+	s := newMemStore()
+	s.err = errors.New("store down")
+	m := NewManager(s)
+	_, _, gerr := m.Get(context.Background(), huge)
+	_, perr := m.Put(context.Background(), huge, tiercachetest.Response("v", 8), tiercache.NewTTLPolicy(time.Hour))
+	derr := m.Delete(context.Background(), huge)
+	for i, err := range []error{gerr, perr, derr} {
+		if err == nil || len(err.Error()) > 512 {
+			t.Errorf("call %d: error of %d bytes for a 1 MiB key, want a short one", i, len(fmt.Sprint(err)))
+		}
 	}
 }

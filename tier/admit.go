@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/keyfmt"
+	"github.com/tiercache/tiercache/internal/nilarg"
 )
 
 // AdmitFunc decides whether a Put may store resp under key in a tier. It is
@@ -25,6 +27,7 @@ type AdmitFunc func(key string, resp *tiercache.Response, pol *tiercache.Policy)
 // m (Put when admitted, Delete when rejected). Safe for concurrent use when m
 // and admit are.
 func Admit(m tiercache.Manager, admit AdmitFunc) tiercache.Manager {
+	nilarg.Check("tier: Admit", "m", m)
 	if admit == nil {
 		admit = func(string, *tiercache.Response, *tiercache.Policy) bool { return true }
 	}
@@ -61,7 +64,7 @@ func (a admission) Put(ctx context.Context, key string, resp *tiercache.Response
 		return a.m.Put(ctx, key, resp, pol)
 	}
 	if err := a.m.Delete(ctx, key); err != nil {
-		return resp, fmt.Errorf("tier: admit: removing older value of rejected %q: %w", key, err)
+		return resp, fmt.Errorf("tier: admit: removing older value of rejected %s: %w", keyfmt.Quote(key), err)
 	}
 	return resp, nil
 }

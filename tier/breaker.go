@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/keyfmt"
+	"github.com/tiercache/tiercache/internal/nilarg"
 )
 
 // ErrOpen reports a call that a Breaker refused because its circuit is open:
@@ -110,9 +112,12 @@ var _ tiercache.Manager = (*BreakerManager)(nil)
 // for another cool-down. A trial that has not answered within a cool-down is
 // given up and the next call becomes the trial.
 //
-// A failure is any error except those wrapping tiercache.ErrInvalid (the
-// caller's fault) or context.Canceled (the caller gave up); a miss is a
-// success. Under concurrency "consecutive" is approximate: a success resets
+// A failure is an error of the tier: any error except those that say
+// something about one entry or one call rather than the tier,
+// tiercache.ErrCorrupt (a damaged entry), tiercache.ErrVersion (an entry in
+// a newer format), tiercache.ErrTooLarge (a value over a limit),
+// tiercache.ErrInvalid (the caller's fault) and context.Canceled (the caller
+// gave up); a miss is a success. Under concurrency "consecutive" is approximate: a success resets
 // the count. A call that started before the circuit last opened or closed
 // does not count when it fails late.
 //
@@ -120,6 +125,7 @@ var _ tiercache.Manager = (*BreakerManager)(nil)
 // failure also an atomic add); the mutex is taken only to change state and
 // while the circuit is not closed. Put validates its arguments first.
 func Breaker(m tiercache.Manager, opts ...BreakerOption) *BreakerManager {
+	nilarg.Check("tier: Breaker", "m", m)
 	c := breakerConfig{threshold: DefaultThreshold, cooldown: DefaultCooldown, now: time.Now}
 	for _, o := range opts {
 		o(&c)
@@ -184,7 +190,7 @@ func (b *BreakerManager) allow(op, key string) (ticket, epoch uint64, err error)
 		return 0, b.epoch.Load(), nil
 	}
 	if wait := b.cooldown - b.now().Sub(b.openedAt); wait > 0 {
-		return 0, 0, fmt.Errorf("tier: breaker: %s %q: %v, retry in %v: %w", op, key, state, wait, ErrOpen)
+		return 0, 0, fmt.Errorf("tier: breaker: %s %s: %v, retry in %v: %w", op, keyfmt.Quote(key), state, wait, ErrOpen)
 	}
 	b.trial++
 	b.openedAt = b.now()
@@ -194,7 +200,7 @@ func (b *BreakerManager) allow(op, key string) (ticket, epoch uint64, err error)
 
 // record accounts for the outcome of a call allowed with ticket in epoch.
 func (b *BreakerManager) record(ticket, epoch uint64, err error) {
-	failed := err != nil && !errors.Is(err, tiercache.ErrInvalid) && !errors.Is(err, context.Canceled)
+	failed := err != nil && isTierFailure(err)
 	if ticket == 0 {
 		switch {
 		case failed && b.epoch.Load() != epoch:
@@ -241,4 +247,16 @@ func (b *BreakerManager) openLocked() {
 	b.failures.Store(0)
 	b.epoch.Add(1)
 	b.state.Store(int32(BreakerOpen))
+}
+
+// isTierFailure reports whether err is a failure of the tier, not of one
+// entry or one call (see Breaker).
+func isTierFailure(err error) bool {
+	for _, e := range [...]error{tiercache.ErrCorrupt, tiercache.ErrVersion, tiercache.ErrTooLarge,
+		tiercache.ErrInvalid, context.Canceled} {
+		if errors.Is(err, e) {
+			return false
+		}
+	}
+	return true
 }

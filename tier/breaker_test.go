@@ -3,11 +3,14 @@ package tier_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tiercache/tiercache"
 	"github.com/tiercache/tiercache/tier"
+	"github.com/tiercache/tiercache/tiercachetest"
 )
 
 // fakeClock is a manual clock for Breaker cool-downs.
@@ -156,6 +159,12 @@ func TestBreakerWhatCounts(t *testing.T) {
 		{"Deadline", context.DeadlineExceeded, tier.BreakerOpen},
 		{"CallerCancelled", context.Canceled, tier.BreakerClosed},
 		{"Miss", nil, tier.BreakerClosed},
+		{"Closed", tiercache.ErrClosed, tier.BreakerOpen},
+		// An entry's or an argument's fault, not the tier's.
+		{"CorruptEntry", fmt.Errorf("decode: %w", tiercache.ErrCorrupt), tier.BreakerClosed},
+		{"InvalidArgument", tiercache.ErrInvalid, tier.BreakerClosed},
+		{"EntryTooLarge", tiercache.ErrTooLarge, tier.BreakerClosed},
+		{"NewerVersion", tiercache.ErrVersion, tier.BreakerClosed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -236,4 +245,19 @@ func TestBreakerIgnoresLateFailureFromEarlierEpoch(t *testing.T) {
 		t.Fatalf("slow Delete error = %v, want the tier's error", err)
 	}
 	wantState(t, b, tier.BreakerClosed)
+}
+
+// TestBreakerCorruptEntriesDoNotOpen (issue 13, item 6): five Gets of
+// damaged entries in a row used to open the breaker, and healthy keys then
+// got ErrOpen. A damaged entry says nothing about the tier.
+func TestBreakerCorruptEntriesDoNotOpen(t *testing.T) {
+	b, f, _ := newBreaker(t)
+	f.setErr(fmt.Errorf("entry damaged: %w", tiercache.ErrCorrupt), "get")
+	for range 2 * tier.DefaultThreshold {
+		_, _, _ = b.Get(context.Background(), "damaged")
+	}
+	wantState(t, b, tier.BreakerClosed)
+	f.setErr(nil)
+	tiercachetest.MustPut(t, b, "healthy", resp("v"), fresh())
+	tiercachetest.MustGet(t, b, "healthy", resp("v"))
 }

@@ -32,6 +32,7 @@ func TestConformance(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // the suite's real-time waits overlap
 			tiercachetest.TestManager(t, func(t *testing.T) tiercache.Manager { return tc.wrap(t, newFake()) })
 		})
 	}

@@ -94,3 +94,24 @@ func ExampleReadOnly() {
 	fmt.Println(shared.keys())
 	// Output: [/a]
 }
+
+// WriteBack bounds what a crash can lose in count (WithQueueSize) and in
+// time (WithMaxDelay): writes wait rather than queue behind one that has
+// waited 100 ms. Failed background writes, panics of the tier included,
+// reach the hook.
+func ExampleWithMaxDelay() {
+	ctx := context.Background()
+	slow := newFake()
+	w := tier.WriteBack(slow, tier.WithQueueSize(256), tier.WithMaxDelay(100*time.Millisecond),
+		tier.WithErrorHook(func(key string, err error) { fmt.Println("lost", key, err) }))
+	for _, key := range []string{"/a", "/b"} {
+		if _, err := w.Put(ctx, key, page(3), tiercache.NewTTLPolicy(time.Minute)); err != nil {
+			fmt.Println(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println("written:", w.Stats().Written, slow.keys())
+	// Output: written: 2 [/a /b]
+}

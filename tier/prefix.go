@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/nilarg"
 )
 
 // Prefix returns a Manager that stores every key k as p+k in m, so that
@@ -15,7 +16,10 @@ import (
 // error wrapping tiercache.ErrInvalid). Each call costs one string
 // concatenation (one allocation) and one call of m. Safe for concurrent use
 // when m is.
-func Prefix(m tiercache.Manager, p string) tiercache.Manager { return prefix{m: m, p: p} }
+func Prefix(m tiercache.Manager, p string) tiercache.Manager {
+	nilarg.Check("tier: Prefix", "m", m)
+	return prefix{m: m, p: p}
+}
 
 var _ tiercache.Manager = prefix{}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/nilarg"
 )
 
 // ReadOnly returns a Manager that reads from m and never writes to it: Put
@@ -18,7 +19,10 @@ import (
 //
 // Get costs one call of m.Get; Put and Delete cost no I/O and do not
 // allocate. Safe for concurrent use when m is.
-func ReadOnly(m tiercache.Manager) tiercache.Manager { return readOnly{m: m} }
+func ReadOnly(m tiercache.Manager) tiercache.Manager {
+	nilarg.Check("tier: ReadOnly", "m", m)
+	return readOnly{m: m}
+}
 
 var _ tiercache.Manager = readOnly{}
 

@@ -20,6 +20,11 @@
 // with the Breaker outside, so that deadlines count as failures and an open
 // breaker starts no call at all.
 //
+// Every constructor panics when the Manager it wraps is nil or a typed nil
+// (a nil pointer in a non-nil interface, what a failed backend constructor
+// returns), with a message naming it, e.g. "tier: Timeout: m is a nil
+// *disk.Manager": the mistake fails where it is made, not on the first call.
+//
 // Every decorator is safe for concurrent use when the wrapped Manager is.
 // Options are functional (WithX) and cannot fail: out-of-range values are
 // clamped to the range each option documents.

@@ -1,8 +1,8 @@
 package tier
 
 import (
+	"container/list"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/keyfmt"
+	"github.com/tiercache/tiercache/internal/nilarg"
 )
 
 // WriteBackManager queues writes to a tier and applies them in the
@@ -29,8 +31,13 @@ type WriteBackManager struct {
 	pending map[string]*pendingWrite
 	seq     uint64
 	idle    []chan struct{} // Flush waiters, closed when pending becomes empty
+	// With WithMaxDelay: ages lists the acceptance times of the pending
+	// keys, oldest first, and progress is closed (and replaced) whenever a
+	// key stops being pending, to wake writers waiting for the oldest.
+	ages     list.List
+	progress chan struct{}
 
-	queued, coalesced, written, errs atomic.Uint64
+	queued, coalesced, written, errs, panics atomic.Uint64
 }
 
 // pendingWrite is the latest queued write of one key: a Put, or a Delete
@@ -41,6 +48,7 @@ type pendingWrite struct {
 	resp *tiercache.Response
 	pol  *tiercache.Policy
 	seq  uint64
+	age  *list.Element // in ages (WithMaxDelay only): when the key became pending
 }
 
 var _ tiercache.Manager = (*WriteBackManager)(nil)
@@ -54,36 +62,47 @@ var _ tiercache.Manager = (*WriteBackManager)(nil)
 //     Repeated writes of one key coalesce: only the latest is written.
 //   - Reads see queued writes: Get answers from the queue before asking m, a
 //     queued Delete (or a Put whose policy allows no retention) is a miss.
-//   - The queue is bounded (WithQueueSize). When it is full, a write of a key
-//     not already queued blocks until a worker makes room, the caller's
-//     context is done (the error wraps ctx.Err()) or Close is called (the
-//     error wraps tiercache.ErrClosed). Nothing is dropped silently: a write
-//     is either queued or its caller gets an error.
+//   - The queue is bounded in count (WithQueueSize) and optionally in time
+//     (WithMaxDelay). When it is full, a write blocks until a worker makes
+//     room, the caller's context is done (the error wraps ctx.Err()) or
+//     Close is called (the error wraps tiercache.ErrClosed). Nothing is
+//     dropped silently: a write is either queued or its caller gets an error.
 //   - A background write that fails is counted and reported to the
 //     WithErrorHook function; a failed Put is followed by a Delete of the key
 //     so that m does not keep serving an older value. The queued write is then
 //     gone: m misses (or, if that Delete failed too, may serve the older value).
+//     A panic of m on a worker is such a failure (a *tiercache.PanicError
+//     wrapping tiercache.ErrPanic); the worker goes on.
 //   - Background writes carry the values of the caller's context but not its
 //     cancellation, and are bounded by WithFlushTimeout.
 //   - Close flushes every queued write and stops the workers; calls after
 //     Close return an error wrapping tiercache.ErrClosed.
 //
+// Durability is that of a write-back cache: a write is acknowledged when it
+// is queued, so a crash of the process (SIGKILL, power loss) loses the
+// writes still queued, up to the queue size (DefaultQueueSize: 1,024
+// acknowledged writes; a fault-injection run that killed a busy process
+// lost exactly that many). WithMaxDelay adds a bound in time: the lost
+// writes were then all acknowledged within one window of that length.
+//
 // The queue holds resp until it is written: do not modify resp after Put.
 // Get and Put of a queued key cost a map lookup under a lock; Get of another
 // key also costs a call of m.Get.
 func WriteBack(m tiercache.Manager, opts ...WriteBackOption) *WriteBackManager {
+	nilarg.Check("tier: WriteBack", "m", m)
 	c := newWriteBackConfig(opts)
 	w := &WriteBackManager{
-		m:       m,
-		cfg:     c,
-		slots:   make(chan struct{}, c.queueSize),
-		queue:   make(chan string, c.queueSize),
-		closing: make(chan struct{}),
-		pending: make(map[string]*pendingWrite),
+		m:        m,
+		cfg:      c,
+		slots:    make(chan struct{}, c.queueSize),
+		queue:    make(chan string, c.queueSize),
+		closing:  make(chan struct{}),
+		pending:  make(map[string]*pendingWrite),
+		progress: make(chan struct{}),
 	}
 	w.wg.Add(c.workers)
 	for range c.workers {
-		go w.work()
+		go w.work(nil)
 	}
 	return w
 }
@@ -102,7 +121,7 @@ func (w *WriteBackManager) Get(ctx context.Context, key string) (*tiercache.Resp
 	w.mu.RUnlock()
 	switch {
 	case closed:
-		return nil, nil, fmt.Errorf("tier: writeback: get %q: %w", key, tiercache.ErrClosed)
+		return nil, nil, fmt.Errorf("tier: writeback: get %s: %w", keyfmt.Quote(key), tiercache.ErrClosed)
 	case !ok:
 		return w.m.Get(ctx, key)
 	case resp == nil || pol.KeepFor(time.Now()) <= 0:
@@ -181,146 +200,7 @@ func (w *WriteBackManager) Stats() WriteBackStats {
 		Coalesced: w.coalesced.Load(),
 		Written:   w.written.Load(),
 		Errors:    w.errs.Load(),
-		Pending:   n,
+		Panics:    w.panics.Load(),
+		Pending:   int64(n),
 	}
-}
-
-// enqueue records a write of key (a Delete when resp is nil), waiting for
-// room when key is not pending yet and the queue is full.
-func (w *WriteBackManager) enqueue(ctx context.Context, op, key string, resp *tiercache.Response, pol *tiercache.Policy) error {
-	p := &pendingWrite{ctx: context.WithoutCancel(ctx), resp: resp, pol: pol}
-	if ok, err := w.coalesce(op, key, p); ok || err != nil {
-		return err
-	}
-	if err := w.acquire(ctx, op, key); err != nil {
-		return err
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		<-w.slots
-		return fmt.Errorf("tier: writeback: %s %q: %w", op, key, tiercache.ErrClosed)
-	}
-	w.queued.Add(1)
-	w.seq++
-	p.seq = w.seq
-	if _, ok := w.pending[key]; ok { // queued by another caller while we waited
-		<-w.slots
-		w.coalesced.Add(1)
-		w.pending[key] = p
-		return nil
-	}
-	w.pending[key] = p
-	w.queue <- key
-	return nil
-}
-
-// coalesce replaces the pending write of key with p, if there is one.
-func (w *WriteBackManager) coalesce(op, key string, p *pendingWrite) (bool, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return false, fmt.Errorf("tier: writeback: %s %q: %w", op, key, tiercache.ErrClosed)
-	}
-	if _, ok := w.pending[key]; !ok {
-		return false, nil
-	}
-	w.queued.Add(1)
-	w.coalesced.Add(1)
-	w.seq++
-	p.seq = w.seq
-	w.pending[key] = p
-	return true, nil
-}
-
-// acquire takes a place in the queue, waiting while it is full.
-func (w *WriteBackManager) acquire(ctx context.Context, op, key string) error {
-	select {
-	case w.slots <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case w.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("tier: writeback: %s %q: waiting for room in the queue: %w", op, key, ctx.Err())
-	case <-w.closing:
-		return fmt.Errorf("tier: writeback: %s %q: %w", op, key, tiercache.ErrClosed)
-	}
-}
-
-// work writes queued keys until the queue is closed and drained.
-func (w *WriteBackManager) work() {
-	defer w.wg.Done()
-	for key := range w.queue {
-		w.flushKey(key)
-	}
-}
-
-// flushKey writes the pending write of key, again while newer ones were
-// coalesced into it meanwhile, and then removes it. Only this worker writes
-// key until then: the key is in the queue once per pending entry.
-func (w *WriteBackManager) flushKey(key string) {
-	w.mu.RLock()
-	p := w.pending[key]
-	w.mu.RUnlock()
-	for {
-		w.apply(key, p)
-		w.mu.Lock()
-		next := w.pending[key]
-		if next.seq == p.seq {
-			delete(w.pending, key)
-			<-w.slots
-			w.wakeIdleLocked()
-			w.mu.Unlock()
-			return
-		}
-		w.mu.Unlock()
-		p = next
-	}
-}
-
-// apply performs one background write and accounts for its outcome.
-func (w *WriteBackManager) apply(key string, p *pendingWrite) {
-	err := w.write(p.ctx, key, p.resp, p.pol)
-	if err != nil && p.resp != nil {
-		// Do not leave an older value readable in place of the one we lost.
-		err = errors.Join(err, w.write(p.ctx, key, nil, nil))
-	}
-	if err == nil {
-		w.written.Add(1)
-		return
-	}
-	w.errs.Add(1)
-	if w.cfg.onError != nil {
-		w.cfg.onError(key, err)
-	}
-}
-
-// write calls m.Put (or m.Delete when resp is nil) under the flush timeout.
-func (w *WriteBackManager) write(ctx context.Context, key string, resp *tiercache.Response, pol *tiercache.Policy) error {
-	ctx, cancel := context.WithTimeout(ctx, w.cfg.flushTimeout)
-	defer cancel()
-	if resp == nil {
-		if err := w.m.Delete(ctx, key); err != nil {
-			return fmt.Errorf("tier: writeback: delete %q: %w", key, err)
-		}
-		return nil
-	}
-	if _, err := w.m.Put(ctx, key, resp, pol); err != nil {
-		return fmt.Errorf("tier: writeback: put %q: %w", key, err)
-	}
-	return nil
-}
-
-// wakeIdleLocked releases Flush waiters once nothing is pending.
-func (w *WriteBackManager) wakeIdleLocked() {
-	if len(w.pending) > 0 {
-		return
-	}
-	for _, ch := range w.idle {
-		close(ch)
-	}
-	w.idle = nil
 }

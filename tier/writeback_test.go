@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tiercache/tiercache"
 	"github.com/tiercache/tiercache/tier"
@@ -314,4 +315,73 @@ func TestWriteBackFlushTimeout(t *testing.T) {
 			t.Errorf("hook error = %v, want context.DeadlineExceeded", err)
 		}
 	})
+}
+
+// TestWriteBackMaxDelay: with WithMaxDelay(d), no write is accepted while
+// the oldest queued one has waited d or longer (a new key or a coalesced
+// one), so the writes a crash can lose span less than d; once the old write
+// is made, writes are accepted again. Without the option the same write is
+// accepted at once (the queue has room).
+func TestWriteBackMaxDelay(t *testing.T) {
+	const d = 20 * time.Millisecond
+	for _, tc := range []struct {
+		name     string
+		opts     []tier.WriteBackOption
+		key      string
+		accepted bool
+	}{
+		{"new key waits", []tier.WriteBackOption{tier.WithMaxDelay(d)}, "k2", false},
+		{"coalesced key waits", []tier.WriteBackOption{tier.WithMaxDelay(d)}, "k1", false},
+		{"no bound in time", nil, "k2", true},
+		{"zero means none", []tier.WriteBackOption{tier.WithMaxDelay(0)}, "k2", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake()
+			release := f.block(t, false, "put")
+			w := closing(t, tier.WriteBack(f, append(tc.opts, tier.WithQueueSize(100), tier.WithWorkers(1))...))
+			tiercachetest.MustPut(t, w, "k1", resp("v1"), fresh())
+			time.Sleep(2 * d) // k1 is now older than d (its write is held)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*d)
+			defer cancel()
+			_, err := w.Put(ctx, tc.key, resp("v2"), fresh())
+			if tc.accepted {
+				release() // before the cleanup's Close, which waits for the writes
+				if err != nil {
+					t.Fatalf("Put: %v, want accepted", err)
+				}
+				return
+			}
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Put while the oldest write is older than d: %v, want it to wait (DeadlineExceeded)", err)
+			}
+			tiercachetest.MustGet(t, w, tc.key, map[string]*tiercache.Response{"k1": resp("v1")}[tc.key])
+			release()
+			returnsWithin(t, "Put after the old write was made", func() {
+				tiercachetest.MustPut(t, w, tc.key, resp("v2"), fresh())
+			})
+			flush(t, w)
+			tiercachetest.MustGet(t, f, tc.key, resp("v2"))
+		})
+	}
+}
+
+// TestWriteBackMaxDelayUnblocksOnClose: a write waiting for old writes
+// returns ErrClosed when Close is called.
+func TestWriteBackMaxDelayUnblocksOnClose(t *testing.T) {
+	f := newFake()
+	release := f.block(t, false, "put")
+	w := tier.WriteBack(f, tier.WithMaxDelay(time.Millisecond))
+	tiercachetest.MustPut(t, w, "k1", resp("v1"), fresh())
+	time.Sleep(5 * time.Millisecond)
+	errc := make(chan error, 1)
+	go func() { _, err := w.Put(context.Background(), "k2", resp("v2"), fresh()); errc <- err }()
+	closed := make(chan struct{})
+	go func() { _ = w.Close(); close(closed) }()
+	returnsWithin(t, "the waiting Put", func() {
+		if err := <-errc; !errors.Is(err, tiercache.ErrClosed) {
+			t.Errorf("Put = %v, want ErrClosed", err)
+		}
+	})
+	release()
+	returnsWithin(t, "Close", func() { <-closed })
 }

@@ -1,17 +1,58 @@
-// Package tiercachetest is the conformance suite for implementations of
-// tiercache.Manager, in the spirit of testing/fstest: a backend or decorator
-// author calls TestManager from a test, and every Manager in the tiercache
-// module (backends, decorators and Layered stacks) passes it too.
+// Package tiercachetest implements support for testing implementations of
+// tiercache.Manager, as testing/fstest does for file systems.
+//
+// TestManager runs the conformance suite: what every Manager in the
+// tiercache module (backends, decorators, Layered stacks) passes, and what a
+// third-party backend or decorator must pass to be used as a tier. It needs
+// no access to the Manager beyond the interface and runs in real time: call
+// it from a test with a function that returns a fresh, empty Manager.
+//
+//	func TestConformance(t *testing.T) {
+//		tiercachetest.TestManager(t, func(t *testing.T) tiercache.Manager {
+//			m, err := mybackend.New(mybackend.Config{...})
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			t.Cleanup(func() { m.Close() })
+//			return m
+//		})
+//	}
+//
+// The suite checks, each as a subtest:
+//
+//   - MissIsNil: Get of an absent key returns (nil, nil, nil), not an error.
+//   - RoundTrip: status, header, body (0, 1 and WithBodySize bytes) and URL
+//     come back exactly, with a policy whose TTL matches; Put returns the
+//     *Response it was given.
+//   - Overwrite, Delete: a Put replaces the value; a Delete removes it, and
+//     deleting an absent key is not an error.
+//   - ExpiredPutRemoves: a Put whose policy allows no retention (KeepFor <=
+//     0) stores nothing and removes the older value.
+//   - Retention: an entry is served within its retention and not after it
+//     (KeepFor plus WithExpiryGrace), in real time; this subtest runs in
+//     parallel with the others and costs about WithRetention plus the grace
+//     of wall time (1.5 s by default). Callers that run the suite on several
+//     Managers save that time by calling t.Parallel in each t.Run.
+//   - OddKeys, NearKeys: keys with spaces, control bytes, NUL, "../",
+//     Unicode, up to WithMaxKeyLen bytes, and pairs of keys that a careless
+//     hash, truncation, case folding or escaping would merge, stay distinct.
+//   - InvalidArguments: an empty key, a nil response or a nil policy give an
+//     error wrapping tiercache.ErrInvalid.
+//   - CancelledContext: a cancelled context gives an error or a correct
+//     answer, never a wrong value, a panic or a hang.
+//   - Concurrent: Put, Get and Delete from 8 goroutines, race-free under
+//     go test -race, never serve another key's value.
+//
+// A Manager may evict entries (it is a cache), but not between a Put and
+// the Get that follows it in a subtest that holds only a few entries.
 package tiercachetest
 
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,18 +86,22 @@ func Equal(a, b *tiercache.Response) bool {
 	return true
 }
 
-// MustGet fails the test unless key holds want.
+// MustGet fails the test unless key holds want (nil: a miss) and Get
+// returns no error; it returns the policy of a hit.
 func MustGet(t testing.TB, m tiercache.Manager, key string, want *tiercache.Response) *tiercache.Policy {
 	t.Helper()
 	got, pol, err := m.Get(context.Background(), key)
 	if err != nil {
-		t.Fatalf("Get(%q): %v", key, err)
+		t.Fatalf("Get(%.80q): %v", key, err)
 	}
 	if !Equal(got, want) {
-		t.Fatalf("Get(%q) = %+v, want %+v", key, summary(got), summary(want))
+		t.Fatalf("Get(%.80q) = %+v, want %+v", key, summary(got), summary(want))
 	}
 	if want != nil && pol == nil {
-		t.Fatalf("Get(%q): hit with nil policy", key)
+		t.Fatalf("Get(%.80q): hit with nil policy", key)
+	}
+	if want == nil && pol != nil {
+		t.Fatalf("Get(%.80q): miss with a non-nil policy", key)
 	}
 	return pol
 }
@@ -66,10 +111,10 @@ func MustPut(t testing.TB, m tiercache.Manager, key string, resp *tiercache.Resp
 	t.Helper()
 	got, err := m.Put(context.Background(), key, resp, pol)
 	if err != nil {
-		t.Fatalf("Put(%q): %v", key, err)
+		t.Fatalf("Put(%.80q): %v", key, err)
 	}
 	if got != resp {
-		t.Fatalf("Put(%q) returned %p, want the response it was given %p", key, got, resp)
+		t.Fatalf("Put(%.80q) returned %p, want the response it was given %p", key, got, resp)
 	}
 }
 
@@ -87,6 +132,12 @@ type Options struct {
 	MaxKeyLen int
 	// BodySize is the body size of most entries (default 2048).
 	BodySize int
+	// Retention is the retention (Policy.KeepFor) of the entry the
+	// Retention subtest watches expire (default 1 s).
+	Retention time.Duration
+	// ExpiryGrace is how long after its retention an entry may still be
+	// served (default 500 ms), for Managers that expire on a coarse clock.
+	ExpiryGrace time.Duration
 }
 
 // Option tunes TestManager for a Manager with limits.
@@ -98,162 +149,56 @@ func WithMaxKeyLen(n int) Option { return func(o *Options) { o.MaxKeyLen = n } }
 // WithBodySize sets the body size of most entries (default 2048).
 func WithBodySize(n int) Option { return func(o *Options) { o.BodySize = n } }
 
-// TestManager runs the conformance suite as subtests of t. newManager
-// returns a fresh, empty Manager for each subtest; the suite does not close
-// it (register a t.Cleanup in newManager).
+// WithRetention sets the retention of the entry the Retention subtest
+// watches expire (default 1 s, at least 100 ms).
+func WithRetention(d time.Duration) Option {
+	return func(o *Options) { o.Retention = max(d, 100*time.Millisecond) }
+}
+
+// WithExpiryGrace sets how long past its retention an entry may still be
+// served (default 500 ms; 0 is exact). A Manager that relies on an expiry
+// with a granularity of seconds (memcached's own, for one) needs about 2 s;
+// one that checks Policy.KeepFor on Get, as the tiercache backends do, needs
+// none.
+func WithExpiryGrace(d time.Duration) Option { return func(o *Options) { o.ExpiryGrace = max(d, 0) } }
+
+// TestManager runs the conformance suite (see the package documentation) as
+// subtests of t. newManager returns a fresh, empty Manager for each
+// subtest, called with the subtest's t; the suite does not close it
+// (register a t.Cleanup in newManager). Some subtests run in parallel
+// (t.Parallel), so newManager must be safe to call from several
+// goroutines, and Managers it returns must not share keys.
 func TestManager(t *testing.T, newManager func(t *testing.T) tiercache.Manager, opts ...Option) {
-	opt := Options{MaxKeyLen: 4096, BodySize: 2048}
+	t.Helper()
+	opt := Options{MaxKeyLen: 4096, BodySize: 2048, Retention: time.Second, ExpiryGrace: 500 * time.Millisecond}
 	for _, o := range opts {
 		o(&opt)
 	}
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, m tiercache.Manager, opt Options)
-	}{
-		{"MissIsNil", testMiss},
-		{"RoundTrip", testRoundTrip},
-		{"Overwrite", testOverwrite},
-		{"Delete", testDelete},
-		{"ExpiredPutRemoves", testExpiredPut},
-		{"OddKeys", testOddKeys},
-		{"InvalidArguments", testInvalid},
-		{"CancelledContext", testCancelled},
-		{"Concurrent", testConcurrent},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newManager(t), opt) })
-	}
-}
-
-func fresh() *tiercache.Policy { return tiercache.NewTTLPolicy(time.Hour) }
-
-func testMiss(t *testing.T, m tiercache.Manager, _ Options) {
-	resp, pol, err := m.Get(context.Background(), "absent")
-	if resp != nil || pol != nil || err != nil {
-		t.Fatalf("Get(absent) = %v, %v, %v; want nil, nil, nil", resp, pol, err)
-	}
-}
-
-func testRoundTrip(t *testing.T, m tiercache.Manager, opt Options) {
-	for _, n := range []int{0, 1, opt.BodySize} {
-		key := fmt.Sprintf("rt-%d", n)
-		want := Response(key, n)
-		pol := fresh()
-		MustPut(t, m, key, want, pol)
-		got := MustGet(t, m, key, want)
-		now := time.Now()
-		if d := got.TTL(now) - pol.TTL(now); d < -time.Second || d > time.Second {
-			t.Fatalf("TTL after round trip differs by %v", d)
-		}
-	}
-}
-
-func testOverwrite(t *testing.T, m tiercache.Manager, opt Options) {
-	MustPut(t, m, "k", Response("one", opt.BodySize), fresh())
-	want := Response("two", opt.BodySize/2)
-	MustPut(t, m, "k", want, fresh())
-	MustGet(t, m, "k", want)
-}
-
-func testDelete(t *testing.T, m tiercache.Manager, opt Options) {
-	ctx := context.Background()
-	MustPut(t, m, "gone", Response("gone", opt.BodySize), fresh())
-	if err := m.Delete(ctx, "gone"); err != nil {
-		t.Fatalf("Delete: %v", err)
-	}
-	MustGet(t, m, "gone", nil)
-	if err := m.Delete(ctx, "never-stored"); err != nil {
-		t.Fatalf("Delete of a missing key: %v", err)
-	}
-}
-
-func testExpiredPut(t *testing.T, m tiercache.Manager, opt Options) {
-	MustPut(t, m, "stale", Response("old", opt.BodySize), fresh())
-	expired := tiercache.NewTTLPolicy(time.Hour, tiercache.WithNow(time.Now().Add(-2*time.Hour)))
-	resp := Response("new", opt.BodySize)
-	if _, err := m.Put(context.Background(), "stale", resp, expired); err != nil {
-		t.Fatalf("Put with an expired policy: %v", err)
-	}
-	MustGet(t, m, "stale", nil)
-}
-
-func testOddKeys(t *testing.T, m tiercache.Manager, opt Options) {
-	keys := []string{
-		"with space", "new\nline", "tab\tkey", "ünïcödé/日本", "../../etc/passwd", "nul\x00byte",
-		"GET https://example.com/a?b=c#d", strings.Repeat("k", 251), strings.Repeat("x", opt.MaxKeyLen),
-	}
-	for i, key := range keys {
-		want := Response(fmt.Sprintf("odd%d", i), 100)
-		MustPut(t, m, key, want, fresh())
-		MustGet(t, m, key, want)
-	}
-	// Distinct keys stay distinct (hashing must not merge them).
-	for i, key := range keys {
-		MustGet(t, m, key, Response(fmt.Sprintf("odd%d", i), 100))
-	}
-}
-
-func testInvalid(t *testing.T, m tiercache.Manager, _ Options) {
-	ctx := context.Background()
-	cases := []struct {
-		key  string
-		resp *tiercache.Response
-		pol  *tiercache.Policy
-	}{
-		{"", Response("a", 10), fresh()},
-		{"k", nil, fresh()},
-		{"k", Response("a", 10), nil},
-	}
-	for _, c := range cases {
-		if _, err := m.Put(ctx, c.key, c.resp, c.pol); !errors.Is(err, tiercache.ErrInvalid) {
-			t.Errorf("Put(%q, %v, %v) error = %v, want ErrInvalid", c.key, c.resp != nil, c.pol != nil, err)
-		}
-	}
-}
-
-func testCancelled(t *testing.T, m tiercache.Manager, opt Options) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	// Any answer is acceptable but a panic, a hang or a wrong hit.
-	_, _ = m.Put(ctx, "c", Response("c", opt.BodySize), fresh())
-	if resp, _, err := m.Get(ctx, "c"); err == nil && resp != nil && !Equal(resp, Response("c", opt.BodySize)) {
-		t.Fatalf("Get with a cancelled context returned wrong data")
-	}
-	_ = m.Delete(ctx, "c")
-}
-
-func testConcurrent(t *testing.T, m tiercache.Manager, opt Options) {
-	ctx := context.Background()
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 50 {
-				key := fmt.Sprintf("c%d-%d", g, i%5)
-				want := Response(key, opt.BodySize/4)
-				if _, err := m.Put(ctx, key, want, fresh()); err != nil {
-					errs <- err
-					return
-				}
-				got, _, err := m.Get(ctx, key)
-				if err != nil || (got != nil && !Equal(got, want)) {
-					errs <- fmt.Errorf("Get(%q) = %s, %v", key, summary(got), err)
-					return
-				}
-				if i%7 == 0 {
-					if err := m.Delete(ctx, key); err != nil {
-						errs <- err
-						return
-					}
-				}
+	for _, tc := range checks {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.parallel {
+				t.Parallel()
 			}
-		}()
+			tc.fn(t, newManager(t), opt)
+		})
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+}
+
+// checks are the subtests of TestManager, in order.
+var checks = []struct {
+	name     string
+	fn       func(t *testing.T, m tiercache.Manager, opt Options)
+	parallel bool // waits in real time: runs beside the others
+}{
+	{"MissIsNil", testMiss, false},
+	{"RoundTrip", testRoundTrip, false},
+	{"Overwrite", testOverwrite, false},
+	{"Delete", testDelete, false},
+	{"ExpiredPutRemoves", testExpiredPut, false},
+	{"Retention", testRetention, true},
+	{"OddKeys", testOddKeys, false},
+	{"NearKeys", testNearKeys, false},
+	{"InvalidArguments", testInvalid, false},
+	{"CancelledContext", testCancelled, false},
+	{"Concurrent", testConcurrent, false},
 }

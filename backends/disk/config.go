@@ -73,9 +73,13 @@ type Config struct {
 	Sync SyncMode
 	// OnError, if set, is called for every entry found corrupt (it is then
 	// removed and counted in Stats.Corrupt), for files that cannot be
-	// removed, and, in a Manager, for entries the codec cannot decode. key
-	// is "" when the key is unknown (the open scan, the sweep). It is
-	// called without locks held and must be safe for concurrent use.
+	// removed, for a bad fan-out subdirectory found on open, for a panic
+	// recovered in the periodic sweep (a *tiercache.PanicError wrapping
+	// tiercache.ErrPanic), and, in a Manager, for entries the codec cannot
+	// decode. key is "" when the key is unknown (the open scan, the sweep).
+	// It is called without locks held and must be safe for concurrent use;
+	// a panic of it in the sweep goroutine is recovered and counted in
+	// Stats.Panics.
 	OnError func(key string, err error)
 	// Now is the clock for expiry and, in a Manager, for Policy.KeepFor
 	// (default time.Now).

@@ -133,7 +133,7 @@ func (x *index) expired(now int64) []*entry {
 	defer x.mu.Unlock()
 	var out []*entry
 	for _, e := range x.m {
-		if e.deadline <= now {
+		if expired(e.deadline, now) {
 			out = append(out, e)
 		}
 	}

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tiercache/tiercache"
 )
 
 // found is an entry file seen by the open scan.
@@ -25,26 +27,15 @@ type found struct {
 // recently modified first. Subdirectories are created by the first Put that
 // needs them, so opening an empty Dir costs one ReadDir.
 func (s *Store) load() error {
-	now := s.cfg.Now().UnixNano()
+	now := unixNano(s.cfg.Now())
 	top, err := os.ReadDir(s.dir)
 	if err != nil {
 		return fmt.Errorf("disk: open %s: %w", s.dir, err)
 	}
 	var all []found
 	for _, sd := range top {
-		if !isSubdirName(sd.Name()) {
-			continue
-		}
-		sub := filepath.Join(s.dir, sd.Name())
-		if !sd.IsDir() {
-			return fmt.Errorf("disk: open %s: %s is not a directory", s.dir, sub)
-		}
-		des, err := os.ReadDir(sub)
-		if err != nil {
-			return fmt.Errorf("disk: open %s: %w", s.dir, err)
-		}
-		for _, de := range des {
-			all = s.loadOne(sub, de.Name(), now, all)
+		if isSubdirName(sd.Name()) {
+			all = s.loadSubdir(sd, now, all)
 		}
 	}
 	slices.SortFunc(all, func(a, b found) int { return cmp.Compare(a.mtime, b.mtime) })
@@ -54,6 +45,33 @@ func (s *Store) load() error {
 	}
 	s.dropVictims(s.idx.load(es))
 	return nil
+}
+
+// loadSubdir scans one fan-out subdirectory. One that is not a directory
+// (a plain file, a link) is removed, so that the first Put that needs it
+// creates it again; one that cannot be read is skipped, its files unknown to
+// the index (they are neither served nor counted in MaxBytes). Both are
+// reported: one bad subdirectory must not keep the cache from opening.
+func (s *Store) loadSubdir(sd fs.DirEntry, now int64, all []found) []found {
+	sub := filepath.Join(s.dir, sd.Name())
+	if !sd.IsDir() {
+		err := fmt.Errorf("disk: open %s: fan-out %s is not a directory (%v): removed", s.dir, sub, sd.Type())
+		if rerr := removePath(sub); rerr != nil {
+			err = fmt.Errorf("disk: open %s: fan-out %s is not a directory (%v) and cannot be removed: %w", s.dir, sub, sd.Type(), rerr)
+		}
+		s.corrupt.Add(1)
+		s.report("", err)
+		return all
+	}
+	des, err := os.ReadDir(sub)
+	if err != nil {
+		s.report("", fmt.Errorf("disk: open %s: skipping fan-out %s: %w", s.dir, sub, err))
+		return all
+	}
+	for _, de := range des {
+		all = s.loadOne(sub, de.Name(), now, all)
+	}
+	return all
 }
 
 // isSubdirName reports whether name is a fan-out subdirectory: two
@@ -83,7 +101,7 @@ func (s *Store) loadOne(sub, name string, now int64, all []found) []found {
 	}
 	hd, mtime, err := readHeader(path)
 	switch {
-	case err == nil && hd.deadline <= now:
+	case err == nil && expired(hd.deadline, now):
 		if err := removePath(path); err != nil {
 			s.report("", fmt.Errorf("disk: remove expired %s: %w", path, err))
 		}
@@ -113,21 +131,14 @@ func parseName(sub, name string) (keyHash, bool) {
 	return h, true
 }
 
-// readHeader reads and checks the fixed header of an entry file and returns
-// it with the file's modification time.
+// readHeader reads and checks the fixed header of a regular entry file (see
+// openEntry) and returns it with the file's modification time.
 func readHeader(path string) (header, int64, error) {
-	f, err := os.Open(path)
+	f, fi, err := openEntry(path)
 	if err != nil {
 		return header{}, 0, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return header{}, 0, err
-	}
-	if !fi.Mode().IsRegular() {
-		return header{}, 0, fmt.Errorf("not a regular file: %v", fi.Mode())
-	}
 	var b [headerSize]byte
 	if _, err := io.ReadFull(f, b[:]); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return header{}, 0, err
@@ -146,7 +157,7 @@ func (s *Store) Sweep() (int, error) {
 		return 0, errClosed
 	}
 	n := 0
-	for _, e := range s.idx.expired(s.cfg.Now().UnixNano()) {
+	for _, e := range s.idx.expired(unixNano(s.cfg.Now())) {
 		if s.removeEntry(e) {
 			s.expired.Add(1)
 			n++
@@ -155,16 +166,54 @@ func (s *Store) Sweep() (int, error) {
 	return n, nil
 }
 
+// sweepLoop runs Sweep every interval until Close. Nothing a sweep meets
+// stops it: a panic (of the OnError hook, the only outside code it runs) is
+// recovered in sweepOnce, and a runtime.Goexit, which ends the goroutine,
+// starts a new loop. Both are counted in Stats.Panics.
 func (s *Store) sweepLoop(every time.Duration) {
-	defer close(s.done)
+	stopped := false
+	defer func() {
+		if stopped {
+			close(s.done)
+			return
+		}
+		s.panics.Add(1)
+		go s.sweepLoop(every)
+	}()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-s.stop:
+			stopped = true
 			return
 		case <-t.C:
-			_, _ = s.Sweep()
+			s.sweepOnce()
 		}
 	}
+}
+
+// sweepOnce runs one periodic Sweep. A panic is recovered, counted and
+// reported to OnError as a *tiercache.PanicError wrapping
+// tiercache.ErrPanic (a second panic of the hook while reporting it is only
+// counted).
+func (s *Store) sweepOnce() {
+	defer func() {
+		if v := recover(); v != nil {
+			s.panics.Add(1)
+			s.reportRecovering("", tiercache.NewPanicError("disk sweep of "+s.dir, v))
+		}
+	}()
+	_, _ = s.Sweep()
+}
+
+// reportRecovering reports err to OnError and recovers (and counts) a
+// panic of the hook.
+func (s *Store) reportRecovering(key string, err error) {
+	defer func() {
+		if recover() != nil {
+			s.panics.Add(1)
+		}
+	}()
+	s.report(key, err)
 }

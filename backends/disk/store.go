@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -45,7 +44,7 @@ type Store struct {
 	stop      chan struct{}
 	done      chan struct{}
 
-	hits, misses, evictions, expired, corrupt atomic.Int64
+	hits, misses, evictions, expired, corrupt, panics atomic.Int64
 }
 
 var _ tiercache.Store = (*Store)(nil)
@@ -142,8 +141,8 @@ func (s *Store) get(key string) ([]byte, error) {
 	if e == nil {
 		return nil, nil
 	}
-	now := s.cfg.Now().UnixNano()
-	if e.deadline <= now {
+	now := unixNano(s.cfg.Now())
+	if expired(e.deadline, now) {
 		s.expireEntry(e)
 		return nil, nil
 	}
@@ -170,7 +169,7 @@ func (s *Store) get(key string) ([]byte, error) {
 		}
 		return nil, nil // else a SHA-256 collision: a miss
 	}
-	if deadline <= now {
+	if expired(deadline, now) {
 		if s.removeFile(h, fi) {
 			s.expired.Add(1)
 		}
@@ -179,20 +178,17 @@ func (s *Store) get(key string) ([]byte, error) {
 	return value, nil
 }
 
-// readFile reads a whole file of at most limit bytes and returns its
-// FileInfo, so that a later removal can check it is still the same file.
+// readFile reads a whole regular file of at most limit bytes (see
+// openEntry) and returns its FileInfo, so that a later removal can check it
+// is still the same file.
 func readFile(path string, limit int64) ([]byte, os.FileInfo, error) {
-	f, err := os.Open(path)
+	f, fi, err := openEntry(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, fi, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	if n := fi.Size(); n > limit || !fi.Mode().IsRegular() {
-		return nil, fi, fmt.Errorf("%w: %d-byte %v file above the %d-byte limit", tiercache.ErrCorrupt, n, fi.Mode().Type(), limit)
+	if n := fi.Size(); n > limit {
+		return nil, fi, fmt.Errorf("%w: %d-byte file above the %d-byte limit", tiercache.ErrCorrupt, n, limit)
 	}
 	buf := make([]byte, fi.Size())
 	if _, err := io.ReadFull(f, buf); err != nil {
@@ -229,13 +225,8 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if size > s.cfg.MaxBytes {
 		return fmt.Errorf("disk: %w: entry file of %d bytes exceeds MaxBytes %d", tiercache.ErrTooLarge, size, s.cfg.MaxBytes)
 	}
-	now := s.cfg.Now().UnixNano()
-	deadline := int64(math.MaxInt64)
-	if int64(ttl) < math.MaxInt64-now {
-		deadline = now + int64(ttl)
-	}
 	s.dropVictims(s.idx.reserve(size))
-	e := &entry{h: hashKey(key), size: size, deadline: deadline}
+	e := &entry{h: hashKey(key), size: size, deadline: deadlineAfter(unixNano(s.cfg.Now()), ttl)}
 	return s.write(e, key, value)
 }
 
@@ -368,6 +359,7 @@ type Stats struct {
 	Evictions int64 // entries removed to stay within MaxBytes
 	Expired   int64 // expired entries removed (by Get, the sweeps or open)
 	Corrupt   int64 // malformed files removed (by Get or open)
+	Panics    int64 // panics and runtime.Goexit calls recovered in the periodic sweep (the OnError hook's)
 }
 
 // Stats returns a snapshot of the counters. It takes the index lock once.
@@ -376,6 +368,6 @@ func (s *Store) Stats() Stats {
 	return Stats{
 		Entries: n, Bytes: used, MaxBytes: s.cfg.MaxBytes,
 		Hits: s.hits.Load(), Misses: s.misses.Load(), Evictions: s.evictions.Load(),
-		Expired: s.expired.Load(), Corrupt: s.corrupt.Load(),
+		Expired: s.expired.Load(), Corrupt: s.corrupt.Load(), Panics: s.panics.Load(),
 	}
 }

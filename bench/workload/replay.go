@@ -78,6 +78,11 @@ func Replay(ctx context.Context, m tiercache.Manager, w *Workload, ops []Op, opt
 		results[i] = new(Result) // separate allocations: no false sharing
 		wg.Go(func() {
 			c := client{m: m, w: w, res: results[i]}
+			defer func() { // a panicking tier ends this client with an error, not the process
+				if v := recover(); v != nil {
+					c.fail(tiercache.NewPanicError("bench replay", v))
+				}
+			}()
 			for {
 				first := next.Add(chunk) - chunk
 				if (deadline.IsZero() && first >= int64(len(ops))) ||
