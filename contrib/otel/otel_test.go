@@ -106,7 +106,7 @@ func key(name string, kvs []attribute.KeyValue) string {
 	}
 	parts := make([]string, len(kvs))
 	for i, kv := range kvs {
-		parts[i] = fmt.Sprintf("%s=%s", kv.Key, kv.Value.Emit())
+		parts[i] = fmt.Sprintf("%s=%s", kv.Key, kv.Value.String())
 	}
 	sort.Strings(parts)
 	return name + "{" + strings.Join(parts, ",") + "}"
