@@ -9,12 +9,23 @@ var _ MetricSource = (*Layered)(nil)
 // by the values of the tier's own components under the same labels, and
 // with WithBus the bus link's (layered.bus.*) and the Bus's own when it is
 // a MetricSource. It reads Stats and BusStats once; a scrape-time call.
+//
+// A Layered that is itself a tier of another Layered labels its tiers with
+// their path from the outer stack: tier "1.0" and name "outer/inner" for
+// the front tier "inner" of a stack that is tier 1, "outer", of another.
 func (l *Layered) Metrics(w MetricWriter) {
 	st := l.Stats()
 	w.Counter("layered.coalesced", "Gets that missed the front tier and shared another Get's read of the lower tiers.", st.Coalesced)
 	w.Counter("layered.panics", "Panics recovered by the promotion worker (in a tier or in the error hook).", st.Panics)
+	outerTier, nested := w.Label("tier")
+	outerName, _ := w.Label("name")
 	for i := range st.Tiers {
-		tw := w.With(Label{"tier", strconv.Itoa(i)}, Label{"name", st.Tiers[i].Name})
+		idx, name := strconv.Itoa(i), st.Tiers[i].Name
+		if nested {
+			idx = outerTier + "." + idx
+			name = joinNames(outerName, name)
+		}
+		tw := w.With(Label{"tier", idx}, Label{"name", name})
 		tierMetrics(tw, &st.Tiers[i])
 		tw.Read(l.tiers[i])
 	}
@@ -43,4 +54,15 @@ func busMetrics(w MetricWriter, b BusStats) {
 	w.Counter("layered.bus.losses", "Lost bus subscriptions.", b.Losses)
 	w.Counter("layered.bus.recoveries", "Bus subscriptions re-established after a loss.", b.Recoveries)
 	w.Gauge("layered.bus.up", "1 while the bus subscription is up, else 0.", b.Up)
+}
+
+// joinNames returns outer/inner, or the one that is not empty.
+func joinNames(outer, inner string) string {
+	switch {
+	case outer == "":
+		return inner
+	case inner == "":
+		return outer
+	}
+	return outer + "/" + inner
 }

@@ -101,22 +101,54 @@ type MetricWriter struct {
 // NewMetricWriter returns a MetricWriter that passes every value to emit.
 func NewMetricWriter(emit func(Metric)) MetricWriter { return MetricWriter{emit: emit} }
 
-// With returns a MetricWriter that adds labels (after w's) to every value.
+// With returns a MetricWriter that adds labels to every value, after w's
+// own; a label named like one of w's replaces it.
 func (w MetricWriter) With(labels ...Label) MetricWriter {
-	all := make([]Label, 0, len(w.labels)+len(labels))
-	w.labels = append(append(all, w.labels...), labels...)
+	w.labels = mergeLabels(w.labels, labels)
 	return w
 }
 
-// Emit writes m, with w's labels put before m's own.
+// Label returns the value of w's label name, and whether w has one.
+func (w MetricWriter) Label(name string) (string, bool) {
+	for _, l := range w.labels {
+		if l.Name == name {
+			return l.Value, true
+		}
+	}
+	return "", false
+}
+
+// Emit writes m, with w's labels put before m's own (a label of m named
+// like one of w's replaces it).
 func (w MetricWriter) Emit(m Metric) {
 	if w.emit == nil {
 		return
 	}
-	if len(w.labels) > 0 {
-		m.Labels = append(w.labels[:len(w.labels):len(w.labels)], m.Labels...)
+	switch {
+	case len(m.Labels) == 0:
+		m.Labels = w.labels
+	case len(w.labels) > 0:
+		m.Labels = mergeLabels(w.labels, m.Labels)
 	}
 	w.emit(m)
+}
+
+// mergeLabels returns a new slice of base's labels then add's, a label of
+// add replacing the one of base with its name.
+func mergeLabels(base, add []Label) []Label {
+	out := make([]Label, len(base), len(base)+len(add))
+	copy(out, base)
+next:
+	for _, l := range add {
+		for i := range out {
+			if out[i].Name == l.Name {
+				out[i] = l
+				continue next
+			}
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // Counter writes a counter value.

@@ -188,8 +188,10 @@ func TestMetricWriterLabels(t *testing.T) {
 	c.Counter("m", "h", 1)
 	a.Gauge("m", "h", 1, tiercache.Label{Name: "q", Value: "4"})
 	b.Counter("m", "h", 1)
-	tiercache.MetricWriter{}.Counter("dropped", "h", 1) // the zero writer discards
-	want := []string{"m{tier=0,x=1,z=3}", "m{tier=0,y=2}", "m{tier=0,q=4}", "m{tier=0,x=1}"}
+	a.With(tiercache.Label{Name: "tier", Value: "9"}).Counter("m", "h", 1) // replaces
+	b.Counter("m", "h", 1, tiercache.Label{Name: "x", Value: "5"})         // replaces
+	tiercache.MetricWriter{}.Counter("dropped", "h", 1)                    // the zero writer discards
+	want := []string{"m{tier=0,x=1,z=3}", "m{tier=0,y=2}", "m{tier=0,q=4}", "m{tier=0,x=1}", "m{tier=9}", "m{tier=0,x=5}"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
@@ -211,5 +213,29 @@ func TestReadMetricsEndsOnCycles(t *testing.T) {
 	tiercache.ReadMetrics(nil, func(tiercache.Metric) { t.Fatal("nil source wrote a value") })
 	if tiercache.Unwrap(newTierFake(0, nil)) != nil {
 		t.Fatal("Unwrap of a backend is not nil")
+	}
+}
+
+// TestReadMetricsNestedLayered: a Layered that is a tier of another labels
+// its tiers with their path, so that no label appears twice.
+func TestReadMetricsNestedLayered(t *testing.T) {
+	inner := tiercache.NewLayered([]tiercache.Manager{newTierFake(0, nil), newTierFake(1, nil)},
+		tiercache.WithTierNames("near", ""))
+	t.Cleanup(func() { _ = inner.Close() })
+	outer := tiercache.NewLayered([]tiercache.Manager{newTierFake(0, nil), inner}, tiercache.WithTierNames("front", "remote"))
+	t.Cleanup(func() { _ = outer.Close() })
+	tiercachetest.MustGet(t, outer, "k", nil)
+	got := readValues(t, outer)
+	wantValues(t, got, map[string]int64{
+		"tier.misses{tier=0,name=front}":         1,
+		"tier.misses{tier=1,name=remote}":        1,
+		"layered.coalesced{tier=1,name=remote}":  0,
+		"tier.misses{tier=1.0,name=remote/near}": 1,
+		"tier.misses{tier=1.1,name=remote}":      1,
+	})
+	for k := range got {
+		if strings.Count(k, "tier=") > 1 {
+			t.Errorf("%s has two tier labels", k)
+		}
 	}
 }
