@@ -83,7 +83,8 @@ type Metric struct {
 	Kind MetricKind
 	// Labels are the dimensions of this value, outermost first (the tier
 	// of a Layered, then the component's own, such as the server). The
-	// slice is valid only during the call that received it.
+	// slice is valid only during the call that received it, and must not
+	// be modified.
 	Labels []Label
 
 	Counter uint64       // for MetricCounter
