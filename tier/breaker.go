@@ -137,6 +137,9 @@ var _ tiercache.Manager = (*BreakerManager)(nil)
 // While closed, a call costs two atomic loads beyond the call of m (a
 // failure also an atomic add); the mutex is taken only to change state and
 // while the circuit is not closed. Put validates its arguments first.
+// Stats (and Metrics) report the state and count openings, closings and
+// rejected calls at no cost to a closed call; WithLogger logs the state
+// changes.
 func Breaker(m tiercache.Manager, opts ...BreakerOption) *BreakerManager {
 	nilarg.Check("tier: Breaker", "m", m)
 	c := breakerConfig{threshold: DefaultThreshold, cooldown: DefaultCooldown, now: time.Now}
