@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tiercache/tiercache/internal/nilarg"
+	"github.com/tiercache/tiercache/internal/ratelog"
 	"github.com/tiercache/tiercache/internal/singleflight"
 )
 
@@ -53,6 +54,8 @@ type Layered struct {
 	names      []string
 	strict     bool
 	hook       ErrorHook
+	log        *ratelog.Logger // nil without WithLogger (layered_log.go)
+	logKeys    []string        // per tier
 	stats      layeredCounters
 	guard      guard
 	async      *promoter // nil: synchronous promotion
@@ -115,6 +118,7 @@ func NewLayered(tiers []Manager, opts ...LayeredOption) *Layered {
 		}
 	}
 	l.stats = newLayeredCounters(len(l.tiers))
+	l.log, l.logKeys = newLayeredLog(&cfg, len(l.tiers))
 	if cfg.queue > 0 {
 		l.async = newPromoter(l, cfg.queue)
 	}
@@ -186,7 +190,7 @@ func (l *Layered) lookup(ctx context.Context, i int, key string) (*Response, *Po
 func (l *Layered) lookupTimed(ctx context.Context, s *tierShard, i int, key string) (*Response, *Policy, error) {
 	start := time.Now()
 	resp, pol, err := l.tiers[i].Get(ctx, key)
-	s.observe(time.Since(start))
+	s.lat.Observe(time.Since(start))
 	if err == nil && (i != 0 || l.frontCount == nil) {
 		s.lookup(resp != nil)
 	}
@@ -395,6 +399,7 @@ type tierFailure struct {
 // It must not be called under a stripe lock (the hook is user code).
 func (l *Layered) failed(tier int, op, key string, err error) error {
 	l.stats.at(rand.Uint64(), tier).errors.Add(1)
+	l.logFailure(tier, op, key, err)
 	if l.hook != nil {
 		l.hook(tier, op, key, err)
 	}

@@ -239,6 +239,7 @@ func (b *busLink) Up() {
 	b.up.Store(true)
 	if b.lost.Swap(false) {
 		b.recoveries.Add(1)
+		b.l.logBusUp()
 	}
 }
 
@@ -271,8 +272,10 @@ func (l *Layered) invalidate(key string) {
 	_ = l.report(key, errs)
 }
 
-// reportBus passes an error of the bus itself to the ErrorHook.
+// reportBus logs an error of the bus itself and passes it to the
+// ErrorHook.
 func (b *busLink) reportBus(op, key string, err error) {
+	b.l.logBus(op, key, err)
 	if h := b.l.hook; h != nil {
 		h(BusTier, op, key, err)
 	}

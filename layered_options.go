@@ -1,5 +1,10 @@
 package tiercache
 
+import (
+	"log/slog"
+	"time"
+)
+
 // LayeredOption configures NewLayered. Options cannot fail: out-of-range
 // values are clamped to the documented range.
 type LayeredOption func(*layeredConfig)
@@ -21,11 +26,13 @@ const (
 type ErrorHook func(tier int, op string, key string, err error)
 
 type layeredConfig struct {
-	queue  int // async promotion queue size; 0 means synchronous promotion
-	names  []string
-	hook   ErrorHook
-	strict bool
-	bus    busConfig // WithBus, WithBusMaxAge (layered_bus.go)
+	queue    int // async promotion queue size; 0 means synchronous promotion
+	names    []string
+	hook     ErrorHook
+	strict   bool
+	bus      busConfig     // WithBus, WithBusMaxAge (layered_bus.go)
+	logger   *slog.Logger  // WithLogger (layered_log.go)
+	logEvery time.Duration // ratelog interval; 0 means ratelog.DefaultEvery
 }
 
 // WithAsyncPromotion makes promotion asynchronous: a hit in a lower tier is
@@ -63,4 +70,18 @@ func WithErrorHook(hook ErrorHook) LayeredOption {
 // promotions never fail a Get.
 func WithFailOnError(strict bool) LayeredOption {
 	return func(c *layeredConfig) { c.strict = strict }
+}
+
+// WithLogger makes the Layered log to l: tier errors and recovered panics
+// at slog.LevelWarn (the panic with its stack), the loss of its bus
+// subscription and failed publishes at Warn, and the subscription's
+// recovery at slog.LevelInfo. Each kind of message is logged at most once
+// per 10 seconds per tier (and per bus operation): a dead tier that fails
+// every call writes one line per 10 seconds, which carries the number of
+// messages suppressed since the last one. Messages are written on the
+// goroutine of the call, outside every Layered lock, so l's handler may be
+// slow without blocking other keys. nil (the default) means no logging,
+// and logging costs nothing on the hit path either way.
+func WithLogger(l *slog.Logger) LayeredOption {
+	return func(c *layeredConfig) { c.logger = l }
 }

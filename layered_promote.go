@@ -123,6 +123,7 @@ func (p *promoter) run(l *Layered) {
 		if !clean {
 			if p.goexit.err == nil { // not counted by promoteInto: the hook's
 				l.stats.global.panics.Add(1)
+				l.logHookPanic("runtime.Goexit")
 			}
 			go p.run(l)
 			return
@@ -146,6 +147,7 @@ func (l *Layered) reportQueued(key string, fails []tierFailure) {
 	defer func() {
 		if v := recover(); v != nil {
 			l.stats.global.panics.Add(1)
+			l.logHookPanic(v)
 		}
 	}()
 	_ = l.report(key, fails)

@@ -1,10 +1,10 @@
 package tiercache
 
 import (
-	"math/bits"
 	"runtime"
 	"sync/atomic"
-	"time"
+
+	"github.com/tiercache/tiercache/internal/latency"
 )
 
 // LayeredStats is a snapshot of the counters of a Layered, taken by Stats
@@ -49,18 +49,9 @@ type TierStats struct {
 	// was running or had completed since the read (see layered_guard.go):
 	// writing could have resurrected an older value.
 	PromotionsSkipped uint64
-	// Latency summarises a sample of this tier's Get lookups.
+	// Latency summarises a sample of this tier's Get lookups: one in 1024
+	// is timed in the front tier, one in 64 in lower tiers.
 	Latency LatencyStats
-}
-
-// LatencyStats summarises sampled Get latencies of a tier: one lookup in
-// 1024 is timed in the front tier, one in 64 in lower tiers. P50 and P99
-// come from a log2 histogram and are upper bounds within a factor of two
-// (never above Max).
-type LatencyStats struct {
-	Samples   uint64
-	Mean, Max time.Duration
-	P50, P99  time.Duration
 }
 
 const (
@@ -71,9 +62,6 @@ const (
 	// some virtual machines); lower tiers cost far more than a clock read.
 	frontSampleMask = 1<<10 - 1
 	lowerSampleMask = 1<<6 - 1
-	// latencyBuckets: bucket b counts durations d with bits.Len64(ns(d)) == b
-	// (b = 0 for 0ns); the last bucket also takes everything longer.
-	latencyBuckets = 40
 	// shardShift: the bits of the per-call random below it pick sampling,
 	// the bits above it pick the counter shard.
 	shardShift = 10
@@ -97,8 +85,7 @@ type tierShard struct {
 	_                                _cacheLinePad
 	hits, misses, errors, promotions atomic.Uint64
 	dropped, skipped                 atomic.Uint64
-	latN, latSum, latMax             atomic.Uint64
-	lat                              [latencyBuckets]atomic.Uint64
+	lat                              latency.Histogram
 }
 
 type _cacheLinePad [64]byte
@@ -162,16 +149,6 @@ func (s *tierShard) lookup(hit bool) {
 	}
 }
 
-// observe records one sampled latency.
-func (s *tierShard) observe(d time.Duration) {
-	ns := uint64(max(d, 0))
-	s.latN.Add(1)
-	s.latSum.Add(ns)
-	s.lat[min(bits.Len64(ns), latencyBuckets-1)].Add(1)
-	for m := s.latMax.Load(); ns > m && !s.latMax.CompareAndSwap(m, ns); m = s.latMax.Load() {
-	}
-}
-
 // snapshot sums the shards of every tier.
 func (c *layeredCounters) snapshot(names []string) LayeredStats {
 	out := LayeredStats{
@@ -179,7 +156,7 @@ func (c *layeredCounters) snapshot(names []string) LayeredStats {
 		Coalesced: c.global.coalesced.Load(),
 		Panics:    c.global.panics.Load(),
 	}
-	acc := make([]latencyAcc, c.tiers)
+	acc := make([]latency.Acc, c.tiers)
 	for i := range c.shards {
 		s, t := &c.shards[i], &out.Tiers[i%c.tiers]
 		t.Hits += s.hits.Load()
@@ -188,59 +165,13 @@ func (c *layeredCounters) snapshot(names []string) LayeredStats {
 		t.Promotions += s.promotions.Load()
 		t.PromotionsDropped += s.dropped.Load()
 		t.PromotionsSkipped += s.skipped.Load()
-		acc[i%c.tiers].add(s)
+		acc[i%c.tiers].Add(&s.lat)
 	}
 	for i := range out.Tiers {
 		out.Tiers[i].Name = names[i]
-		out.Tiers[i].Latency = acc[i].stats()
+		out.Tiers[i].Latency = LatencyStats(acc[i].Summary())
 		out.PromotionsDropped += out.Tiers[i].PromotionsDropped
 		out.PromotionsSkipped += out.Tiers[i].PromotionsSkipped
 	}
 	return out
-}
-
-// latencyAcc merges the latency shards of one tier.
-type latencyAcc struct {
-	n, sum, max uint64
-	buckets     [latencyBuckets]uint64
-}
-
-func (a *latencyAcc) add(s *tierShard) {
-	a.n += s.latN.Load()
-	a.sum += s.latSum.Load()
-	a.max = max(a.max, s.latMax.Load())
-	for b := range a.buckets {
-		a.buckets[b] += s.lat[b].Load()
-	}
-}
-
-func (a *latencyAcc) stats() LatencyStats {
-	if a.n == 0 {
-		return LatencyStats{}
-	}
-	maxD := time.Duration(a.max)
-	return LatencyStats{
-		Samples: a.n,
-		Mean:    time.Duration(a.sum / a.n),
-		Max:     maxD,
-		P50:     min(a.quantile(50), maxD),
-		P99:     min(a.quantile(99), maxD),
-	}
-}
-
-// quantile returns the upper bound of the bucket holding the pct-th
-// percentile of the histogram.
-func (a *latencyAcc) quantile(pct uint64) time.Duration {
-	var n uint64
-	for _, c := range a.buckets {
-		n += c
-	}
-	rank := max((n*pct+99)/100, 1)
-	var cum uint64
-	for b, c := range a.buckets {
-		if cum += c; cum >= rank {
-			return time.Duration(uint64(1)<<b - 1)
-		}
-	}
-	return time.Duration(a.max)
 }

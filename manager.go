@@ -8,6 +8,36 @@
 //
 // Values returned by Get are shared with the cache: treat the *Response and
 // *Policy as read-only. Call [Response.Clone] before changing a response.
+//
+// # Stats
+//
+// One reading model holds across the module. Every component that counts
+// (Layered, Compress, codec.Manager, the backends, the tier decorators, the
+// httpcache Transport) has a Stats method returning a plain struct, a
+// snapshot taken without stopping traffic, whose fields follow three rules:
+//
+//   - counters are uint64 and only grow from the component's creation
+//     (Hits, Misses, Errors, Evictions, Expired, Corrupt, Panics, Timeouts,
+//     Losses, Recoveries, ...);
+//   - gauges are int64 and go up and down (Entries, Bytes, MaxBytes,
+//     Pending, a State, the number of subscriptions Up, ...);
+//   - durations are time.Duration, and a latency distribution is a
+//     [LatencyStats].
+//
+// The same idea has the same field name in every package. Reading a
+// snapshot costs atomic loads and at most a short lock, cheap enough for a
+// scrape every second under load; nothing is counted on a hot path for the
+// sake of the stats alone.
+//
+// Exporters need not know each type: every component that counts also
+// implements [MetricSource], describing its snapshot as named values
+// ([Metric]); a decorator has an Unwrap method returning the Manager it
+// wraps; and a Layered describes each of its tiers. So [ReadMetrics] reads a
+// whole stack: the Layered's per-tier counters and, under the labels tier
+// and name, every component of every tier (LRU evictions, disk bytes,
+// memcached servers, breaker state, compression bytes, ...). The package
+// contrib/expvar and the modules contrib/prometheus and contrib/otel export
+// what ReadMetrics reads, at scrape time.
 package tiercache
 
 import (

@@ -170,3 +170,14 @@ type Stats struct {
 func (m *Manager) Stats() Stats {
 	return Stats{Corrupt: m.corrupt.Load(), Expired: m.expired.Load()}
 }
+
+var _ tiercache.MetricSource = (*Manager)(nil)
+
+// Metrics writes the counters of Stats as codec.* values, then the Store's
+// values when the Store is a tiercache.MetricSource.
+func (m *Manager) Metrics(w tiercache.MetricWriter) {
+	s := m.Stats()
+	w.Counter("codec.corrupt", "Entries that failed to decode (damaged ones removed), returned as misses.", s.Corrupt)
+	w.Counter("codec.expired", "Entries read back with no retention left, returned as misses.", s.Expired)
+	w.Read(m.store)
+}

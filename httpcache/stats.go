@@ -256,7 +256,6 @@ func (t *Transport) Stats() Stats {
 	}
 	out.Refreshes, out.RefreshesSkipped = s.refreshes.Load(), s.skipped.Load()
 	out.RefreshErrors, out.RefreshesRunning, out.Panics = s.refreshErrs.Load(), s.running.Load(), s.panics.Load()
-	l := s.latency.Summary()
-	out.OriginLatency = tiercache.LatencyStats{Samples: l.Samples, Mean: l.Mean, Max: l.Max, P50: l.P50, P99: l.P99}
+	out.OriginLatency = tiercache.LatencyStats(s.latency.Summary())
 	return out
 }

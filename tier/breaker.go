@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/tiercache/tiercache"
 	"github.com/tiercache/tiercache/internal/keyfmt"
 	"github.com/tiercache/tiercache/internal/nilarg"
+	"github.com/tiercache/tiercache/internal/ratelog"
 )
 
 // ErrOpen reports a call that a Breaker refused because its circuit is open:
@@ -27,8 +29,9 @@ const (
 	maxCooldown      = time.Hour
 )
 
-// BreakerState is the state of a Breaker's circuit.
-type BreakerState int32
+// BreakerState is the state of a Breaker's circuit, a gauge in
+// BreakerStats (0 closed, 1 open, 2 half-open).
+type BreakerState int64
 
 // Breaker states.
 const (
@@ -50,38 +53,45 @@ func (s BreakerState) String() string {
 	case BreakerHalfOpen:
 		return "half-open"
 	}
-	return fmt.Sprintf("BreakerState(%d)", int32(s))
+	return fmt.Sprintf("BreakerState(%d)", int64(s))
 }
 
 // BreakerOption configures Breaker.
-type BreakerOption func(*breakerConfig)
+type BreakerOption interface{ applyBreaker(*breakerConfig) }
+
+// breakerOption is a BreakerOption of the Breaker alone.
+type breakerOption func(*breakerConfig)
+
+func (f breakerOption) applyBreaker(c *breakerConfig) { f(c) }
 
 type breakerConfig struct {
 	threshold int64
 	cooldown  time.Duration
 	now       func() time.Time
+	logger    *slog.Logger  // WithLogger
+	logEvery  time.Duration // ratelog interval; 0 means ratelog.DefaultEvery
 }
 
 // WithThreshold sets how many consecutive failures open the circuit.
 // Default DefaultThreshold, range [1, 1<<20].
 func WithThreshold(n int) BreakerOption {
-	return func(c *breakerConfig) { c.threshold = int64(min(max(n, 1), maxThreshold)) }
+	return breakerOption(func(c *breakerConfig) { c.threshold = int64(min(max(n, 1), maxThreshold)) })
 }
 
 // WithCooldown sets how long the circuit stays open before a trial call is
 // let through. Default DefaultCooldown, range [1ms, 1h].
 func WithCooldown(d time.Duration) BreakerOption {
-	return func(c *breakerConfig) { c.cooldown = min(max(d, minCooldown), maxCooldown) }
+	return breakerOption(func(c *breakerConfig) { c.cooldown = min(max(d, minCooldown), maxCooldown) })
 }
 
 // WithClock sets the clock the cool-down is measured with (for tests). The
 // default, and the value used for nil, is time.Now.
 func WithClock(now func() time.Time) BreakerOption {
-	return func(c *breakerConfig) {
+	return breakerOption(func(c *breakerConfig) {
 		if now != nil {
 			c.now = now
 		}
-	}
+	})
 }
 
 // BreakerManager is a circuit breaker around one tier; see Breaker. It
@@ -101,6 +111,9 @@ type BreakerManager struct {
 	mu       sync.Mutex // guards the transitions out of closed and the fields below
 	openedAt time.Time  // when the circuit opened or the current trial began
 	trial    uint64     // ticket of the current trial call
+
+	opens, closes, rejected atomic.Uint64 // BreakerStats
+	log                     *ratelog.Logger
 }
 
 var _ tiercache.Manager = (*BreakerManager)(nil)
@@ -124,13 +137,17 @@ var _ tiercache.Manager = (*BreakerManager)(nil)
 // While closed, a call costs two atomic loads beyond the call of m (a
 // failure also an atomic add); the mutex is taken only to change state and
 // while the circuit is not closed. Put validates its arguments first.
+// Stats (and Metrics) report the state and count openings, closings and
+// rejected calls at no cost to a closed call; WithLogger logs the state
+// changes.
 func Breaker(m tiercache.Manager, opts ...BreakerOption) *BreakerManager {
 	nilarg.Check("tier: Breaker", "m", m)
 	c := breakerConfig{threshold: DefaultThreshold, cooldown: DefaultCooldown, now: time.Now}
 	for _, o := range opts {
-		o(&c)
+		o.applyBreaker(&c)
 	}
-	return &BreakerManager{m: m, threshold: c.threshold, cooldown: c.cooldown, now: c.now}
+	return &BreakerManager{m: m, threshold: c.threshold, cooldown: c.cooldown, now: c.now,
+		log: ratelog.New(c.logger, c.logEvery)}
 }
 
 // State returns the current state of the circuit. It does not lock.
@@ -190,6 +207,7 @@ func (b *BreakerManager) allow(op, key string) (ticket, epoch uint64, err error)
 		return 0, b.epoch.Load(), nil
 	}
 	if wait := b.cooldown - b.now().Sub(b.openedAt); wait > 0 {
+		b.rejected.Add(1)
 		return 0, 0, fmt.Errorf("tier: breaker: %s %s: %v, retry in %v: %w", op, keyfmt.Quote(key), state, wait, ErrOpen)
 	}
 	b.trial++
@@ -208,37 +226,58 @@ func (b *BreakerManager) record(ticket, epoch uint64, err error) {
 			// failure says nothing about the tier since.
 		case failed:
 			if b.failures.Add(1) >= b.threshold {
-				b.trip()
+				b.trip(err)
 			}
 		case err == nil && b.failures.Load() != 0:
 			b.failures.Store(0)
 		}
 		return
 	}
+	switch b.recordTrial(ticket, failed, err) {
+	case BreakerOpen:
+		b.logOpen(true, err)
+	case BreakerClosed:
+		b.logClose()
+	}
+}
+
+// recordTrial accounts for the outcome of the trial call ticket and returns
+// the state it moved the circuit to (BreakerHalfOpen if none, or back to
+// open without a failure). The caller logs outside the lock.
+func (b *BreakerManager) recordTrial(ticket uint64, failed bool, err error) BreakerState {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if ticket != b.trial || b.State() != BreakerHalfOpen {
-		return // a trial given up on answered late
+		return BreakerHalfOpen // a trial given up on answered late
 	}
 	switch {
 	case failed:
 		b.openLocked()
+		return BreakerOpen
 	case err != nil: // neutral (cancelled): let the next call try again at once
 		b.openedAt = b.now().Add(-b.cooldown)
 		b.state.Store(int32(BreakerOpen))
+		return BreakerHalfOpen
 	default:
 		b.failures.Store(0)
 		b.epoch.Add(1)
 		b.state.Store(int32(BreakerClosed))
+		b.closes.Add(1)
+		return BreakerClosed
 	}
 }
 
-// trip opens a closed circuit after too many consecutive failures.
-func (b *BreakerManager) trip() {
+// trip opens a closed circuit after too many consecutive failures; err is
+// the last of them.
+func (b *BreakerManager) trip(err error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.State() == BreakerClosed && b.failures.Load() >= b.threshold {
+	opened := b.State() == BreakerClosed && b.failures.Load() >= b.threshold
+	if opened {
 		b.openLocked()
+	}
+	b.mu.Unlock()
+	if opened {
+		b.logOpen(false, err)
 	}
 }
 
@@ -247,6 +286,7 @@ func (b *BreakerManager) openLocked() {
 	b.failures.Store(0)
 	b.epoch.Add(1)
 	b.state.Store(int32(BreakerOpen))
+	b.opens.Add(1)
 }
 
 // isTierFailure reports whether err is a failure of the tier, not of one

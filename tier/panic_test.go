@@ -142,7 +142,7 @@ func TestTimeoutAbandonedPanicIsReported(t *testing.T) {
 			}
 			release() // the abandoned call now faults
 			waitFor(t, "the abandoned call to end", func() bool { return m.Stats().Abandoned == 0 })
-			if st := m.Stats(); st.Panics != 1 || st.TimedOut != 1 {
+			if st := m.Stats(); st.Panics != 1 || st.Timeouts != 1 {
 				t.Fatalf("Stats = %+v, want 1 panic, 1 timed out", st)
 			}
 			h.checkPanicReport(t, "k", tc.want)
@@ -172,7 +172,7 @@ func TestTimeoutGoexitDoesNotLeakSlot(t *testing.T) {
 			if <-returned {
 				t.Fatalf("%s returned; want the caller's goroutine to end as without Timeout", op)
 			}
-			if st := m.Stats(); st.Abandoned != 0 || st.TimedOut != 0 {
+			if st := m.Stats(); st.Abandoned != 0 || st.Timeouts != 0 {
 				t.Fatalf("Stats = %+v, want nothing abandoned", st)
 			}
 			f.fault = func() {}

@@ -107,14 +107,14 @@ type TimeoutManager struct {
 
 // TimeoutStats is a snapshot of a TimeoutManager's counters.
 type TimeoutStats struct {
-	TimedOut  uint64 // calls that did not answer in time (or whose caller cancelled)
+	Timeouts  uint64 // calls that did not answer in time (or whose caller cancelled)
 	Panics    uint64 // panics and runtime.Goexit calls of calls given up on, recovered
-	Abandoned int64  // calls given up on and still running in the wrapped Manager
+	Abandoned int64  // calls given up on and still running in the wrapped Manager (a gauge)
 }
 
 // Stats returns a snapshot of the counters: three atomic loads.
 func (t *TimeoutManager) Stats() TimeoutStats {
-	return TimeoutStats{TimedOut: t.timedOut.Load(), Panics: t.panics.Load(), Abandoned: t.abandoned.Load()}
+	return TimeoutStats{Timeouts: t.timedOut.Load(), Panics: t.panics.Load(), Abandoned: t.abandoned.Load()}
 }
 
 // result is the answer of one call of the wrapped Manager.

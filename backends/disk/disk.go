@@ -90,7 +90,7 @@ func (m *Manager) Store() *Store { return m.store }
 // could not decode.
 func (m *Manager) Stats() Stats {
 	st := m.store.Stats()
-	st.Corrupt += int64(m.m.Stats().Corrupt)
+	st.Corrupt += m.m.Stats().Corrupt
 	return st
 }
 

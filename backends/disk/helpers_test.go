@@ -105,7 +105,7 @@ func checkConsistent(t testing.TB, s *Store) {
 	t.Helper()
 	files := walkFiles(t, s.Dir())
 	st := s.Stats()
-	if st.Entries != len(files) || st.Bytes != totalSize(files) {
+	if st.Entries != int64(len(files)) || st.Bytes != totalSize(files) {
 		t.Fatalf("index has %d entries / %d bytes; disk has %d files / %d bytes",
 			st.Entries, st.Bytes, len(files), totalSize(files))
 	}

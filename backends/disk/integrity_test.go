@@ -25,7 +25,7 @@ func storedFile(t *testing.T, s *Store, key string) (string, []byte) {
 
 // expectRemovedMiss checks that key is a miss, its file is gone and one more
 // corrupt entry was counted and reported.
-func expectRemovedMiss(t *testing.T, s *Store, log *errLog, key, path string, corrupt int64) {
+func expectRemovedMiss(t *testing.T, s *Store, log *errLog, key, path string, corrupt uint64) {
 	t.Helper()
 	if got, ok := getString(t, s, key); ok {
 		t.Fatalf("Get returned %q from a damaged file", got)
@@ -75,7 +75,7 @@ func TestTruncatedAndExtended(t *testing.T) {
 	value := []byte(strings.Repeat("v", 100))
 	mustSet(t, s, key, value, time.Hour)
 	path, orig := storedFile(t, s, key)
-	var corrupt int64
+	var corrupt uint64
 	damaged := [][]byte{append(append([]byte(nil), orig...), 0)}
 	for n := 0; n < len(orig); n += 7 {
 		damaged = append(damaged, orig[:n])

@@ -44,7 +44,7 @@ type Store struct {
 	stop      chan struct{}
 	done      chan struct{}
 
-	hits, misses, evictions, expired, corrupt, panics atomic.Int64
+	hits, misses, evictions, expired, corrupt, panics atomic.Uint64
 }
 
 var _ tiercache.Store = (*Store)(nil)
@@ -349,24 +349,25 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// Stats is a snapshot of a Store's counters.
+// Stats is a snapshot of a Store's gauges (int64) and counters (uint64,
+// since New).
 type Stats struct {
-	Entries   int   // entries in the index
-	Bytes     int64 // bytes of the entry files, plus Puts in flight
-	MaxBytes  int64 // the configured bound
-	Hits      int64 // Gets that returned a value
-	Misses    int64 // Gets that returned nothing (absent, expired, corrupt)
-	Evictions int64 // entries removed to stay within MaxBytes
-	Expired   int64 // expired entries removed (by Get, the sweeps or open)
-	Corrupt   int64 // malformed files removed (by Get or open)
-	Panics    int64 // panics and runtime.Goexit calls recovered in the periodic sweep (the OnError hook's)
+	Entries   int64  // entries in the index
+	Bytes     int64  // bytes of the entry files, plus Puts in flight
+	MaxBytes  int64  // the configured bound
+	Hits      uint64 // Gets that returned a value
+	Misses    uint64 // Gets that returned nothing (absent, expired, corrupt)
+	Evictions uint64 // entries removed to stay within MaxBytes
+	Expired   uint64 // expired entries removed (by Get, the sweeps or open)
+	Corrupt   uint64 // malformed files removed (by Get or open)
+	Panics    uint64 // panics and runtime.Goexit calls recovered in the periodic sweep (the OnError hook's)
 }
 
 // Stats returns a snapshot of the counters. It takes the index lock once.
 func (s *Store) Stats() Stats {
 	n, used := s.idx.totals()
 	return Stats{
-		Entries: n, Bytes: used, MaxBytes: s.cfg.MaxBytes,
+		Entries: int64(n), Bytes: used, MaxBytes: s.cfg.MaxBytes,
 		Hits: s.hits.Load(), Misses: s.misses.Load(), Evictions: s.evictions.Load(),
 		Expired: s.expired.Load(), Corrupt: s.corrupt.Load(), Panics: s.panics.Load(),
 	}

@@ -88,8 +88,8 @@ var _ tiercache.Bus = (*Bus)(nil)
 
 // BusStats is a snapshot of a Bus's counters.
 type BusStats struct {
-	// Published counts messages published; PublishErrors failed publishes.
-	Published, PublishErrors uint64
+	// Publishes counts messages published; PublishErrors failed publishes.
+	Publishes, PublishErrors uint64
 	// Received counts messages delivered to subscribers; Corrupt messages
 	// that failed to decode and were skipped.
 	Received, Corrupt uint64
@@ -198,7 +198,7 @@ func (b *Bus) isClosed() bool {
 // briefly to count the subscriptions.
 func (b *Bus) Stats() BusStats {
 	st := BusStats{
-		Published:     b.published.Load(),
+		Publishes:     b.published.Load(),
 		PublishErrors: b.c.errors.Load(),
 		Received:      b.received.Load(),
 		Corrupt:       b.corrupt.Load(),

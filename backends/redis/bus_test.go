@@ -135,7 +135,7 @@ func TestBusDeliversToEverySubscription(t *testing.T) {
 			}
 		}
 	}
-	if st := pub.Stats(); st.Published != 3 || st.Received != 6 || st.Subscriptions != 2 || st.Up != 2 {
+	if st := pub.Stats(); st.Publishes != 3 || st.Received != 6 || st.Subscriptions != 2 || st.Up != 2 {
 		t.Fatalf("Stats = %+v", st)
 	}
 }

@@ -49,3 +49,38 @@ func TestConcurrentObserve(t *testing.T) {
 		t.Fatalf("%+v", s)
 	}
 }
+
+func TestBucketsAndMerge(t *testing.T) {
+	var a, b Histogram
+	for _, d := range []time.Duration{0, 1, 2, 3, 1000} {
+		a.Observe(d)
+	}
+	b.Observe(1023)
+	b.Observe(1024)
+	var acc Acc
+	acc.Add(&a)
+	acc.Add(&b)
+	s := acc.Summary()
+	want := map[int]uint64{0: 1, 1: 1, 2: 2, 10: 2, 11: 1}
+	var total uint64
+	for i, c := range s.Buckets {
+		if c != want[i] {
+			t.Errorf("bucket %d (<= %v) = %d, want %d", i, BucketBound(i), c, want[i])
+		}
+		total += c
+	}
+	if s.Samples != 7 || total != 7 || s.Sum != 3053 || s.Max != 1024 || s.Mean != 3053/7 {
+		t.Fatalf("%+v", s)
+	}
+	if BucketBound(10) != 1023 || BucketBound(0) != 0 {
+		t.Fatalf("bounds %v %v", BucketBound(10), BucketBound(0))
+	}
+}
+
+func TestLastBucketTakesLonger(t *testing.T) {
+	var h Histogram
+	h.Observe(1 << 62)
+	if s := h.Summary(); s.Buckets[Buckets-1] != 1 || s.Max != 1<<62 || s.P99 != 1<<62 {
+		t.Fatalf("%+v", s)
+	}
+}
