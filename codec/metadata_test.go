@@ -79,4 +79,3 @@ func TestMetadataOldEntriesRead(t *testing.T) {
 		}
 	}
 }
-
