@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/tiercache/tiercache"
 )
 
 // Defaults of the options.
@@ -67,6 +69,19 @@ type options struct {
 	bgTimeout       time.Duration
 	maxBackground   int
 	logger          *slog.Logger
+
+	bust     CacheBust
+	respMode ResponseModeFunc
+	onStore  StoreHook
+	metadata MetadataFunc
+	limiter  RateLimiter
+
+	purge       bool
+	tagHeaders  []string // canonical; nil: DefaultTagHeaders
+	keepTags    bool
+	purgeStore  tiercache.Manager
+	purgeMaxAge time.Duration
+	bus         tiercache.Bus
 }
 
 func newOptions(opts []Option) options {
@@ -84,6 +99,9 @@ func newOptions(opts []Option) options {
 	}
 	for _, f := range opts {
 		f(&o)
+	}
+	if o.tagHeaders == nil {
+		o.tagHeaders = DefaultTagHeaders()
 	}
 	return o
 }

@@ -28,7 +28,7 @@ func (c *call) serve(e *entry, st status, now time.Time) *http.Response {
 	if c.t.opts.cacheStatus {
 		cs = c.t.formatStatus(c.withDetail(st).withTTL(e.pol.TTL(now)))
 	}
-	h := responseHeader(e.resp.Header, ageValue(e.pol.Age(now)), cs, c.t.opts.shared)
+	h := c.t.responseHeader(e.resp.Header, ageValue(e.pol.Age(now)), cs)
 	body := e.resp.Body
 	resp := &http.Response{
 		Status:     statusLine(e.resp.Status),
@@ -52,10 +52,12 @@ func (c *call) serve(e *entry, st status, now time.Time) *http.Response {
 	}
 	resp.ContentLength = int64(len(body))
 	if c.head || len(body) == 0 {
-		resp.Body = http.NoBody
 		body = nil
+	}
+	if body == nil && e.pol.Extension(tiercache.ExtensionMetadata) == nil {
+		resp.Body = http.NoBody
 	} else {
-		b := &storedBody{}
+		b := &storedBody{pol: e.pol}
 		b.Reset(body)
 		resp.Body = b
 	}
@@ -68,8 +70,12 @@ func (c *call) serve(e *entry, st status, now time.Time) *http.Response {
 	return resp
 }
 
-// storedBody reads a stored body in place; Close does nothing.
-type storedBody struct{ bytes.Reader }
+// storedBody reads a stored body in place; Close does nothing. It carries
+// the entry's policy, for Metadata.
+type storedBody struct {
+	bytes.Reader
+	pol *tiercache.Policy
+}
 
 func (*storedBody) Close() error { return nil }
 
@@ -80,8 +86,10 @@ func (*storedBody) Close() error { return nil }
 // in a shared cache) are left out, should a tier hold an entry another
 // writer stored with them. The map and every value slice come from two
 // allocations (http.Header.Clone's, plus room for Age and Cache-Status);
-// the value strings are shared, as immutable strings are.
-func responseHeader(src http.Header, age, cs string, shared bool) http.Header {
+// the value strings are shared, as immutable strings are. The tag fields
+// are left out too when the Transport strips them (WithPurge).
+func (t *Transport) responseHeader(src http.Header, age, cs string) http.Header {
+	shared := t.opts.shared
 	nv := 2
 	for _, vs := range src {
 		nv += len(vs)
@@ -91,7 +99,7 @@ func responseHeader(src http.Header, age, cs string, shared bool) http.Header {
 	skip := connectionFields(src)
 	for k, vs := range src {
 		switch {
-		case k == "Age" || unstoredField(k) || privateField(k, shared) || skip != nil && slices.Contains(skip, k):
+		case k == "Age" || unstoredField(k) || privateField(k, shared) || skip != nil && slices.Contains(skip, k) || t.tagField(k):
 			continue
 		case vs == nil:
 			h[k] = nil

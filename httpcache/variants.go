@@ -151,8 +151,22 @@ func (c *call) lookup() (*entry, string) {
 	if resp == nil || pol == nil || !pol.VaryMatches(c.req.Header) || len(resp.Header[indexField]) > 0 {
 		return nil, fwdVaryMiss
 	}
+	if !c.usable(pol) {
+		return nil, fwdMiss
+	}
 	c.found = entry{key: key, resp: resp, pol: pol}
 	return &c.found, ""
+}
+
+// usable reports whether the generations stored in pol are still current
+// (WithPurge); a purged entry is counted and is a miss (detail "purged").
+func (c *call) usable(pol *tiercache.Policy) bool {
+	if c.t.purge == nil || c.t.purge.usable(c.ctx(), c.req, pol, c.now) {
+		return true
+	}
+	c.t.purge.purged.Add(1)
+	c.detail = "purged"
+	return false
 }
 
 // store writes resp under the request's key, through a variant index when
@@ -182,8 +196,12 @@ func (c *call) storeVariant(names []string, hash string, resp *tiercache.Respons
 	return c.storeAt(variantKeyOf(c.key, nonce, hash), resp, pol, now)
 }
 
-// storeAt puts a response under key and counts the outcome.
+// storeAt puts a response under key, after the store hook (WithStoreHook),
+// and counts the outcome.
 func (c *call) storeAt(key string, resp *tiercache.Response, pol *tiercache.Policy, now time.Time) bool {
+	if f := c.t.opts.onStore; f != nil {
+		f(c.req, resp)
+	}
 	switch {
 	case pol.KeepFor(now) <= 0:
 		c.put(key, resp, pol) // removes an older response (the Manager contract)
