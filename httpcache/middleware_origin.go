@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/tiercache/tiercache"
@@ -75,6 +76,16 @@ func (o *handlerOrigin) run(req *http.Request) (*http.Response, error) {
 	o.cur = rn
 	go rn.serve(o.next)
 	<-rn.ready
+	if rn.resp != nil && !bodyAllowed(rn.resp.StatusCode) {
+		// No body can follow (204, 304): the response is complete when
+		// the handler returns, which a panic must still be able to undo.
+		<-rn.done
+		if rn.panicked {
+			rn.resp = nil
+		} else {
+			rn.resp.Body = http.NoBody
+		}
+	}
 	if rn.resp == nil {
 		o.early, o.hasEarly = rn.panicVal, true
 		rn.reported = true
@@ -126,6 +137,15 @@ func (o *handlerOrigin) respond(c *call, resp *http.Response, err error) {
 	for k, vs := range resp.Header {
 		h[k] = vs
 	}
+	_, captured := resp.Body.(*captureBody)
+	if captured && c.t.opts.cacheStatus {
+		// The final Cache-Status member (stored) comes as a trailer once
+		// the body has been taken (sent when the body is chunked).
+		h["Trailer"] = append(h["Trailer"][:len(h["Trailer"]):len(h["Trailer"])], "Cache-Status")
+	}
+	if !served && resp.ContentLength >= 0 && len(h["Content-Length"]) == 0 && bodyAllowed(resp.StatusCode) {
+		h["Content-Length"] = []string{itoa(resp.ContentLength)} // a HEAD from the cache says the GET's length
+	}
 	o.w.WriteHeader(resp.StatusCode)
 	if resp.Body != nil {
 		if served {
@@ -135,11 +155,7 @@ func (o *handlerOrigin) respond(c *call, resp *http.Response, err error) {
 		}
 		resp.Body.Close()
 	}
-	for k, vs := range resp.Trailer {
-		if len(vs) > 0 {
-			h[http.TrailerPrefix+k] = vs
-		}
-	}
+	setTrailers(h, resp.Trailer)
 	o.wait()
 	if rn := o.cur; rn != nil && served && rn.panicked && !rn.reported {
 		rn.reported = true
@@ -147,6 +163,33 @@ func (o *handlerOrigin) respond(c *call, resp *http.Response, err error) {
 	}
 	if o.cur != nil {
 		o.reportDiscarded(o.cur)
+	}
+}
+
+// setTrailers sets the trailers tr in the client's header h after the
+// body: the fields the header announced (Trailer) directly, the others
+// with http.TrailerPrefix. An announced field without a value is removed,
+// so that the header's own value is not sent again as a trailer.
+func setTrailers(h, tr http.Header) {
+	announced := map[string]bool{}
+	for _, line := range h["Trailer"] {
+		for n := range strings.SplitSeq(line, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				announced[http.CanonicalHeaderKey(n)] = true
+			}
+		}
+	}
+	for k := range announced {
+		if vs := tr[k]; len(vs) > 0 {
+			h[k] = vs
+		} else {
+			delete(h, k)
+		}
+	}
+	for k, vs := range tr {
+		if !announced[k] && len(vs) > 0 {
+			h[http.TrailerPrefix+k] = vs
+		}
 	}
 }
 

@@ -70,9 +70,10 @@ var errNoHijack = errors.New("httpcache: cannot hijack a response the cache is c
 // handlerWriter is the http.ResponseWriter of a handler run. It is used by
 // the handler's goroutine only, as a ResponseWriter is.
 type handlerWriter struct {
-	rn     *handlerRun
-	header http.Header
-	code   int // the status written; 0 before, -1 after an early panic
+	rn       *handlerRun
+	header   http.Header
+	code     int      // the status written; 0 before, -1 after an early panic
+	declared []string // the trailers the header announced
 }
 
 // Header returns the header the handler sets.
@@ -118,8 +119,8 @@ func (hw *handlerWriter) FlushError() error {
 	if hw.code == 0 {
 		hw.commit(http.StatusOK, nil)
 	}
-	if hw.rn.o.w == nil {
-		return nil
+	if hw.rn.o.w == nil || !bodyAllowed(hw.code) {
+		return nil // no client, or no body to flush (the header goes with the response)
 	}
 	return hw.rn.pipe.flush()
 }
@@ -169,6 +170,7 @@ func (hw *handlerWriter) commit(code int, p []byte) {
 					rn.resp.Trailer = http.Header{}
 				}
 				rn.resp.Trailer[http.CanonicalHeaderKey(n)] = nil
+				hw.declared = append(hw.declared, http.CanonicalHeaderKey(n))
 			}
 		}
 	}
@@ -191,7 +193,7 @@ func (hw *handlerWriter) finish() {
 			trailer[k] = vs
 		}
 	}
-	for k := range hw.rn.resp.Trailer { // declared in the header; the reader owns resp.Trailer
+	for _, k := range hw.declared { // the reader's goroutine owns resp.Trailer
 		add(k, hw.header[k])
 	}
 	for k, vs := range hw.header {
