@@ -87,8 +87,10 @@ func (o *handlerOrigin) run(req *http.Request) (*http.Response, error) {
 		}
 	}
 	if rn.resp == nil {
-		o.early, o.hasEarly = rn.panicVal, true
-		rn.reported = true
+		if o.w != nil { // respond raises it again; a background run reports it (finish)
+			o.early, o.hasEarly = rn.panicVal, true
+			rn.reported = true
+		}
 		return nil, errHandlerPanic
 	}
 	return rn.resp, nil
