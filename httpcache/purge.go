@@ -127,26 +127,38 @@ func hashOfKey(key string) (uint64, bool) {
 	return h, err == nil
 }
 
-// usable reports whether the generations recorded in pol are all current
-// at now. An entry without a record is usable; a malformed record is not.
-// ctx must not be cancelled by the caller going away (call.ctx): a read
-// is shared by concurrent lookups, and a failed one counts for a max age.
-func (p *purger) usable(ctx context.Context, req *http.Request, pol *tiercache.Policy, now time.Time) bool {
+// purgeCheck is what a lookup learns of an entry's generations.
+type purgeCheck uint8
+
+const (
+	checkCurrent purgeCheck = iota // all current (or none recorded)
+	checkPurged                    // one is no longer current, or the record is malformed
+	checkUnknown                   // one could not be read from the purge store
+)
+
+// check compares the generations recorded in pol with the current ones at
+// now. ctx must not be cancelled by the caller going away (call.ctx): a
+// read is shared by concurrent lookups, and a failed one counts for a max
+// age.
+func (p *purger) check(ctx context.Context, req *http.Request, pol *tiercache.Policy, now time.Time) purgeCheck {
 	rec := pol.Extension(tiercache.ExtensionPurge)
 	if rec == nil {
-		return true
+		return checkCurrent
 	}
 	if rec[0] != purgeRecordV1 || (len(rec)-1)%purgeEntryLen != 0 {
-		return false
+		return checkPurged
 	}
 	at := p.clock(now)
 	for i := 1; i < len(rec); i += purgeEntryLen {
-		h := binary.LittleEndian.Uint64(rec[i:])
-		if v := p.current(ctx, req, h, at); v.gen == 0 || v.gen != binary.LittleEndian.Uint64(rec[i+8:]) {
-			return false
+		v := p.current(ctx, req, binary.LittleEndian.Uint64(rec[i:]), at)
+		switch {
+		case v.gen == 0:
+			return checkUnknown
+		case v.gen != binary.LittleEndian.Uint64(rec[i+8:]):
+			return checkPurged
 		}
 	}
-	return true
+	return checkCurrent
 }
 
 // current returns the generation of tag hash h, reading it from the store

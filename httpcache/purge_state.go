@@ -49,7 +49,7 @@ func (s *tagState) apply(gen uint64, purgedAt int64, start, done time.Duration, 
 	if cur != nil && cur.version != ver {
 		return cur
 	}
-	return s.installLocked(cur, gen, purgedAt, start, done)
+	return s.installLocked(cur, gen, purgedAt, start, done, false)
 }
 
 // set installs gen learnt at now outside a read: a purge of this process
@@ -67,17 +67,20 @@ func (s *tagState) set(gen uint64, purgedAt int64, now time.Duration, trusted bo
 			checked = cur.checked
 		}
 	}
-	s.installLocked(cur, gen, purgedAt, checked, now)
+	s.installLocked(cur, gen, purgedAt, checked, now, trusted)
 }
 
-func (s *tagState) installLocked(cur *genValue, gen uint64, purgedAt int64, checked, now time.Duration) *genValue {
+// installLocked installs gen, seen at now; changed says it is known to be
+// new (this process's own purge) even without a previous value.
+func (s *tagState) installLocked(cur *genValue, gen uint64, purgedAt int64, checked, now time.Duration, changed bool) *genValue {
 	v := &genValue{gen: gen, purgedAt: purgedAt, checked: checked, version: 1}
 	if cur != nil {
 		v.version = cur.version + 1
 		v.since = cur.since
-		if cur.gen != gen {
-			v.since = now
-		}
+		changed = changed || cur.gen != gen
+	}
+	if changed {
+		v.since = now
 	}
 	s.v.Store(v)
 	return v

@@ -159,14 +159,23 @@ func (c *call) lookup() (*entry, string) {
 }
 
 // usable reports whether the generations stored in pol are still current
-// (WithPurge); a purged entry is counted and is a miss (detail "purged").
+// (WithPurge). A purged entry is counted and is a miss with detail
+// "purged"; one whose generations cannot be read is a miss with detail
+// "cache-error".
 func (c *call) usable(pol *tiercache.Policy) bool {
-	if c.t.purge == nil || c.t.purge.usable(c.ctx(), c.req, pol, c.now) {
+	if c.t.purge == nil {
 		return true
 	}
-	c.t.purge.purged.Add(1)
-	c.detail = "purged"
-	return false
+	switch c.t.purge.check(c.ctx(), c.req, pol, c.now) {
+	case checkPurged:
+		c.t.purge.purged.Add(1)
+		c.detail = "purged"
+		return false
+	case checkUnknown:
+		c.detail = "cache-error"
+		return false
+	}
+	return true
 }
 
 // store writes resp under the request's key, through a variant index when
