@@ -80,6 +80,10 @@ func (c *call) handleFull(resp *http.Response, reqTime time.Time, st status, old
 	cb := newCaptureBody(resp.Body, resp.ContentLength, c.t.opts.maxBody, func(body []byte, res captureResult) {
 		if res == captured {
 			stored.Body = body
+			if c.ho != nil && len(stored.Header["Content-Length"]) == 0 {
+				// A handler's length is known only now; hits then send it.
+				stored.Header["Content-Length"] = []string{itoa(int64(len(body)))}
+			}
 			st.stored = c.store(stored, pol, c.t.opts.now())
 		} else {
 			c.shard.refuse(refusalOfCapture(res))
@@ -132,7 +136,7 @@ func (c *call) finishPolicy(pol *tiercache.Policy, h http.Header, sent time.Time
 	if c.t.purge == nil {
 		return pol, true
 	}
-	rec, why, ok := c.t.purge.record(c.ctx(), c.req, h, c.key, sent)
+	rec, why, ok := c.t.purge.record(c.req, h, c.key, sent)
 	if !ok {
 		c.shard.refuse(why)
 		return pol, false

@@ -3,6 +3,7 @@ package httpcache
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/tiercache/tiercache"
@@ -105,10 +106,31 @@ type cachedHandler struct {
 	next http.Handler
 }
 
+// mwRequest is the state of one request through a Middleware, in one
+// allocation: the call, its origin, and the absolute-URL copy of the
+// server request that keys are made of (the handler is given the server
+// request itself; see handlerOrigin.request).
+type mwRequest struct {
+	c   call
+	ho  handlerOrigin
+	req http.Request
+	u   url.URL
+}
+
 // ServeHTTP answers r from the cache or from the wrapped handler.
 func (h *cachedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := absoluteRequest(r)
-	c := &call{t: h.t, req: req, mode: h.t.modeFor(req), shard: h.t.stats.shard()}
+	s := &mwRequest{}
+	req := r
+	if !r.URL.IsAbs() {
+		s.u, s.req = *r.URL, *r
+		s.u.Scheme, s.u.Host = "http", r.Host
+		if r.TLS != nil {
+			s.u.Scheme = "https"
+		}
+		s.req.URL, req = &s.u, &s.req
+	}
+	c := &s.c
+	*c = call{t: h.t, req: req, mode: h.t.modeFor(req), shard: h.t.stats.shard()}
 	switch {
 	case isUpgrade(r):
 		c.shard.count(outBypass)
@@ -118,7 +140,8 @@ func (h *cachedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.straight(c, w, r)
 		return
 	}
-	c.ho = &handlerOrigin{c: c, next: h.next, w: w, orig: r, abs: req}
+	s.ho = handlerOrigin{c: c, next: h.next, w: w, orig: r, abs: req}
+	c.ho = &s.ho
 	resp, err := c.roundTrip()
 	if err != nil {
 		c.shard.count(outOriginError)
@@ -154,24 +177,6 @@ func (h *cachedHandler) straight(c *call, w http.ResponseWriter, r *http.Request
 func (t *Transport) unavailable(c *call, w http.ResponseWriter) {
 	t.setStatus(w.Header(), c.withDetail(status{detail: "origin-unavailable"}))
 	http.Error(w, "httpcache: origin unavailable", http.StatusServiceUnavailable)
-}
-
-// absoluteRequest returns a shallow copy of the server request r whose URL
-// is absolute (scheme from r.TLS, host from r.Host), which keys, the stored
-// URL and invalidation need. The handler is given r itself (see
-// handlerOrigin.request).
-func absoluteRequest(r *http.Request) *http.Request {
-	if r.URL.IsAbs() {
-		return r
-	}
-	u := *r.URL
-	u.Scheme, u.Host = "http", r.Host
-	if r.TLS != nil {
-		u.Scheme = "https"
-	}
-	req := r.WithContext(r.Context())
-	req.URL = &u
-	return req
 }
 
 // isUpgrade reports a request for another protocol (WebSocket, h2c), which

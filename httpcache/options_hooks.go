@@ -32,8 +32,9 @@ type ResponseModeFunc func(req *http.Request, resp *http.Response) (mode Mode, o
 // Manager: a new response from the origin, or a stored one freshened by a
 // 304 or a HEAD response. resp's Header is the hook's to change; resp.Body
 // may be shared with the cache, so replace it rather than modify it in
-// place. The caching policy, the Vary fields and the purge tags were taken
-// from the response as received, before the hook.
+// place (a Content-Length field then follows the new length). The caching
+// policy, the Vary fields and the purge tags were taken from the response
+// as received, before the hook.
 type StoreHook func(req *http.Request, resp *tiercache.Response)
 
 // MetadataFunc returns user key/values to store with a response from the

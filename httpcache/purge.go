@@ -137,10 +137,9 @@ const (
 )
 
 // check compares the generations recorded in pol with the current ones at
-// now. ctx must not be cancelled by the caller going away (call.ctx): a
-// read is shared by concurrent lookups, and a failed one counts for a max
-// age.
-func (p *purger) check(ctx context.Context, req *http.Request, pol *tiercache.Policy, now time.Time) purgeCheck {
+// now, for req (nil outside a request). It does not allocate unless a
+// generation must be read.
+func (p *purger) check(req *http.Request, pol *tiercache.Policy, now time.Time) purgeCheck {
 	rec := pol.Extension(tiercache.ExtensionPurge)
 	if rec == nil {
 		return checkCurrent
@@ -150,7 +149,7 @@ func (p *purger) check(ctx context.Context, req *http.Request, pol *tiercache.Po
 	}
 	at := p.clock(now)
 	for i := 1; i < len(rec); i += purgeEntryLen {
-		v := p.current(ctx, req, binary.LittleEndian.Uint64(rec[i:]), at)
+		v := p.current(req, binary.LittleEndian.Uint64(rec[i:]), at)
 		switch {
 		case v.gen == 0:
 			return checkUnknown
@@ -162,11 +161,17 @@ func (p *purger) check(ctx context.Context, req *http.Request, pol *tiercache.Po
 }
 
 // current returns the generation of tag hash h, reading it from the store
-// when this process's copy is older than the max age.
-func (p *purger) current(ctx context.Context, req *http.Request, h uint64, at time.Duration) *genValue {
+// when this process's copy is older than the max age. The read runs with
+// req's values but not its cancellation: it is shared by concurrent
+// lookups, and a failed one counts for a max age.
+func (p *purger) current(req *http.Request, h uint64, at time.Duration) *genValue {
 	s := p.states.get(h, at, p.maxAge)
 	if v := s.load(); v != nil && at-v.checked < p.maxAge {
 		return v
+	}
+	ctx := context.Background()
+	if req != nil {
+		ctx = context.WithoutCancel(req.Context())
 	}
 	v, err, _ := p.reads.Do(ctx, purgeKey(h), func() (*genValue, error) { return p.read(ctx, req, h, s), nil })
 	if err != nil || v == nil { // the context ended while another read runs
@@ -248,7 +253,7 @@ func (p *purger) purge(ctx context.Context, h uint64) error {
 // stored under the primary key key, for a request sent at sent, and the
 // refusal when it must not be stored: too many tags, a generation that
 // cannot be read, or a purge of one of its tags since the request was sent.
-func (p *purger) record(ctx context.Context, req *http.Request, h http.Header, key string, sent time.Time) ([]byte, refusal, bool) {
+func (p *purger) record(req *http.Request, h http.Header, key string, sent time.Time) ([]byte, refusal, bool) {
 	var buf [1 + 8]uint64
 	hashes, ok := appendTags(append(buf[:0], urlBucketHash(key)), h, p.t.opts.tagHeaders)
 	if !ok {
@@ -258,7 +263,7 @@ func (p *purger) record(ctx context.Context, req *http.Request, h http.Header, k
 	rec[0] = purgeRecordV1
 	at, sentAt := p.clock(p.t.opts.now()), p.clock(sent)
 	for _, hh := range hashes {
-		v := p.current(ctx, req, hh, at)
+		v := p.current(req, hh, at)
 		switch {
 		case v.gen == 0:
 			return nil, refErrors, false

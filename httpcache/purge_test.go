@@ -235,11 +235,11 @@ func TestPurgeRecordMalformed(t *testing.T) {
 	e := newEnv(t, nil, WithPurge(true))
 	pol := tiercache.NewTTLPolicy(time.Hour)
 	for _, rec := range [][]byte{{purgeRecordV1, 1, 2}, {9}, append([]byte{2}, make([]byte, 16)...)} {
-		if e.tr.purge.check(t.Context(), nil, pol.WithExtension(tiercache.ExtensionPurge, rec), time.Now()) != checkPurged {
+		if e.tr.purge.check(nil, pol.WithExtension(tiercache.ExtensionPurge, rec), time.Now()) != checkPurged {
 			t.Errorf("record %x is usable", rec)
 		}
 	}
-	if e.tr.purge.check(t.Context(), nil, pol, time.Now()) != checkCurrent {
+	if e.tr.purge.check(nil, pol, time.Now()) != checkCurrent {
 		t.Error("an entry without a record is not usable")
 	}
 }

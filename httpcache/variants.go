@@ -166,7 +166,7 @@ func (c *call) usable(pol *tiercache.Policy) bool {
 	if c.t.purge == nil {
 		return true
 	}
-	switch c.t.purge.check(c.ctx(), c.req, pol, c.now) {
+	switch c.t.purge.check(c.req, pol, c.now) {
 	case checkPurged:
 		c.t.purge.purged.Add(1)
 		c.detail = "purged"
@@ -209,7 +209,11 @@ func (c *call) storeVariant(names []string, hash string, resp *tiercache.Respons
 // and counts the outcome.
 func (c *call) storeAt(key string, resp *tiercache.Response, pol *tiercache.Policy, now time.Time) bool {
 	if f := c.t.opts.onStore; f != nil {
+		n := len(resp.Body)
 		f(c.req, resp)
+		if len(resp.Body) != n && len(resp.Header["Content-Length"]) > 0 {
+			resp.Header["Content-Length"] = []string{itoa(int64(len(resp.Body)))}
+		}
 	}
 	switch {
 	case pol.KeepFor(now) <= 0:
