@@ -121,6 +121,7 @@ type env struct {
 	tr     *Transport  // the Transport, or the Middleware's engine
 	mw     *Middleware // kindMiddleware only
 	rt     http.RoundTripper
+	served sync.WaitGroup // the Middleware's requests being served
 	hits   atomic.Int64
 	mu     sync.Mutex
 	handle http.HandlerFunc
@@ -171,7 +172,12 @@ func (k cacheKind) env(t *testing.T, h http.HandlerFunc, opts ...Option) *env {
 	// WithShared(true) where they mean it.
 	e.mw = NewMiddleware(e.m, append([]Option{WithClock(e.clk.Now), WithShared(false)}, opts...)...)
 	e.tr = e.mw.t
-	e.srv = httptest.NewServer(e.mw.Wrap(http.HandlerFunc(e.serve)))
+	wrapped := e.mw.Wrap(http.HandlerFunc(e.serve))
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.served.Add(1)
+		defer e.served.Done()
+		wrapped.ServeHTTP(w, r)
+	}))
 	client := &http.Transport{DisableCompression: true}
 	e.rt = client
 	t.Cleanup(func() {
@@ -181,6 +187,12 @@ func (k cacheKind) env(t *testing.T, h http.HandlerFunc, opts ...Option) *env {
 	})
 	return e
 }
+
+// settle waits until the Middleware has finished serving the requests
+// sent so far: a client may read a whole response (known length) before
+// the server goroutine has stored it. It does nothing for a Transport,
+// which stores on the caller's goroutine.
+func (e *env) settle() { e.served.Wait() }
 
 // roundTrip sends req through the cache under test.
 func (e *env) roundTrip(req *http.Request) (*http.Response, error) { return e.rt.RoundTrip(req) }
