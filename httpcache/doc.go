@@ -1,8 +1,14 @@
-// Package httpcache is an RFC 9111 caching http.RoundTripper over any
-// tiercache.Manager: an LRU, a Layered stack over memcached, a compressed
-// disk tier.
+// Package httpcache is an RFC 9111 cache over any tiercache.Manager (an
+// LRU, a Layered stack over memcached, a compressed disk tier), for the
+// client side as an http.RoundTripper and for the server side as handler
+// middleware, with purging by tag and by URL.
 //
 //	client := &http.Client{Transport: httpcache.New(manager)}
+//	handler := httpcache.NewMiddleware(manager).Wrap(app)
+//
+// Both run one rules engine: what follows says "the Transport", and holds
+// for a Middleware with its wrapped handler as the origin (see Middleware
+// for how the handler's response is captured).
 //
 // # What it does
 //
@@ -90,9 +96,25 @@
 // origin latency; WithLogger logs origin failures served stale, failed
 // background revalidations and recovered panics.
 //
-// # Modes
+// # Modes and hooks
 //
 // A Mode (WithMode, or per request WithModeFunc) changes the rules in the
 // manner of the Rust http-cache crate: NoStore, Reload, NoCache,
-// ForceCache, OnlyIfCached, IgnoreRules.
+// ForceCache, OnlyIfCached, IgnoreRules. The crate's other options are
+// here too: WithResponseModeFunc overrides the mode for one response,
+// WithCacheBust deletes the keys a request makes stale, WithStoreHook
+// modifies a response before it is stored (WithResponseHook one served
+// from the cache), WithMetadata stores user key/values with an entry
+// (Metadata reads them back), and WithRateLimiter is consulted before
+// every request to the origin.
+//
+// # Purging
+//
+// With WithPurge, responses carry tags (Surrogate-Key, Cache-Tag;
+// WithTagHeaders), which are stripped from what callers receive, and
+// PurgeTag and PurgeURL make every entry with a tag, or every variant of a
+// URL, unusable at once in every tier and, within WithPurgeMaxAge (or the
+// bus latency with WithBus), in every process sharing the stack's
+// authority: one write per purge, a lock-free check per tag on each hit.
+// purge.go states the guarantee; PurgeHandler serves PURGE requests.
 package httpcache

@@ -141,14 +141,3 @@ func (sh *stateShard) add(h uint64, now, maxAge time.Duration) *tagState {
 	sh.m.Store(&m)
 	return s
 }
-
-// len returns the number of states (for tests).
-func (t *stateTable) len() int {
-	n := 0
-	for i := range t.shards {
-		if m := t.shards[i].m.Load(); m != nil {
-			n += len(*m)
-		}
-	}
-	return n
-}

@@ -316,3 +316,40 @@ func purgeRecorder(t *testing.T, h http.Handler, method, target string, hdr ...s
 	h.ServeHTTP(rec, req)
 	return rec
 }
+
+// A full shard drops the states it no longer trusts when one is added, and
+// keeps the fresh ones.
+func TestStateTablePrunes(t *testing.T) {
+	var tbl stateTable
+	const maxAge = time.Second
+	for i := range maxStatesPerShard {
+		s := tbl.get(uint64(i*stateShards), 0, maxAge)
+		s.apply(1, 0, 0, 0, s.version())
+	}
+	now := 5 * time.Second
+	fresh := tbl.get(uint64(maxStatesPerShard*stateShards), now, maxAge)
+	fresh.apply(7, 0, now, now, fresh.version())
+	tbl.get(uint64((maxStatesPerShard+1)*stateShards), now, maxAge)
+	m := *tbl.shards[0].m.Load()
+	if len(m) != 2 || m[uint64(maxStatesPerShard*stateShards)] != fresh {
+		t.Fatalf("%d states after pruning", len(m))
+	}
+	if v := tbl.get(uint64(maxStatesPerShard*stateShards), now, maxAge).load(); v.gen != 7 {
+		t.Fatalf("fresh state lost: %+v", v)
+	}
+}
+
+// A read that started before a newer value was installed (a purge, a bus
+// message) does not undo it.
+func TestStateSlowReadDoesNotUndo(t *testing.T) {
+	var s tagState
+	s.apply(1, 0, 0, 0, 0)
+	ver := s.version() // a read starts
+	s.set(2, 10, time.Second, true)
+	if v := s.apply(1, 0, 0, 2*time.Second, ver); v.gen != 2 {
+		t.Fatalf("slow read installed gen %d", v.gen)
+	}
+	if v := s.load(); v.since != time.Second {
+		t.Fatalf("since %v", v.since)
+	}
+}
