@@ -6,7 +6,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tiercache/tiercache"
 	"github.com/tiercache/tiercache/backends/lru"
 )
 
@@ -162,5 +164,28 @@ func benchHit(b *testing.B, tr *Transport, req *http.Request) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b.Fatal(resp.Status)
+	}
+}
+
+// BenchmarkPurgeCheck measures what WithPurge adds to a hit: the check of
+// an entry's three recorded generations (two tags and the URL bucket)
+// against this process's copies. BenchmarkTransportHitTags has the whole
+// hit.
+func BenchmarkPurgeCheck(b *testing.B) {
+	tr := New(nil, WithPurge(true), WithPurgeStore(newMemManager(time.Now)))
+	b.Cleanup(func() { tr.Close() })
+	req, _ := http.NewRequest(http.MethodGet, "http://example.com/bench", nil)
+	h := http.Header{"Surrogate-Key": {"product-42 category-7"}}
+	rec, _, ok := tr.purge.record(req, h, DefaultKey(req), time.Now())
+	if !ok {
+		b.Fatal("no record")
+	}
+	pol := tiercache.NewTTLPolicy(time.Hour).WithExtension(tiercache.ExtensionPurge, rec)
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		if tr.purge.check(req, pol, now) != checkCurrent {
+			b.Fatal("not current")
+		}
 	}
 }

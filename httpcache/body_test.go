@@ -63,7 +63,7 @@ func TestBodyStoredOnlyWhenComplete(t *testing.T) {
 					t.Fatal(err)
 				}
 				tc.read(t, resp.Body)
-			e.settle()
+				e.settle()
 				if stored := e.m.len() == 1; stored != tc.stored {
 					t.Fatalf("stored = %v, want %v", stored, tc.stored)
 				}

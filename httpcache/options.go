@@ -112,7 +112,8 @@ func newOptions(opts []Option) options {
 func WithShared(shared bool) Option { return func(o *options) { o.shared = shared } }
 
 // WithTransport sets the upstream RoundTripper (default
-// http.DefaultTransport). nil keeps the default.
+// http.DefaultTransport). nil keeps the default. A Middleware ignores it:
+// its origin is the handler it wraps.
 func WithTransport(rt http.RoundTripper) Option {
 	return func(o *options) {
 		if rt != nil {
