@@ -353,3 +353,30 @@ func TestStateSlowReadDoesNotUndo(t *testing.T) {
 		t.Fatalf("since %v", v.since)
 	}
 }
+
+// A 304 that updates the other stored variants (RFC 9111 §4.3.4) never
+// freshens a purged one back into use.
+func TestPurgedVariantNotFreshened(t *testing.T) {
+	both(t, func(t *testing.T, k cacheKind) {
+		e := k.env(t, nil, WithPurge(true))
+		e.setHandler(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "max-age=10")
+			w.Header().Set("Vary", "X-V")
+			w.Header().Set("ETag", `"same"`)
+			w.Header().Set("Surrogate-Key", "v"+r.Header.Get("X-V"))
+			if r.Header.Get("If-None-Match") != "" {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			io.WriteString(w, "body"+r.Header.Get("X-V")+" #"+itoa(e.hits.Load()))
+		})
+		e.get("/s", "X-V: 1")
+		e.get("/s", "X-V: 2")
+		if err := e.tr.PurgeTag(t.Context(), "v2"); err != nil {
+			t.Fatal(err)
+		}
+		e.clk.Advance(20 * time.Second)
+		expect(t, e.get("/s", "X-V: 1"), 200, "body1 #1", "tiercache; fwd=stale; fwd-status=304")
+		expect(t, e.get("/s", "X-V: 2"), 200, "body2 #4", "tiercache; fwd=")
+	})
+}

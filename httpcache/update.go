@@ -115,7 +115,7 @@ func (c *call) siblings(e *entry) []*entry {
 			c.t.report(c.req, "get", key, err)
 			continue
 		}
-		if resp != nil && pol != nil && len(resp.Header[indexField]) == 0 && c.usable(pol) {
+		if resp != nil && pol != nil && len(resp.Header[indexField]) == 0 && c.current(pol) {
 			out = append(out, &entry{key: key, resp: resp, pol: pol})
 		}
 	}

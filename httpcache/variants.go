@@ -158,6 +158,13 @@ func (c *call) lookup() (*entry, string) {
 	return &c.found, ""
 }
 
+// current reports whether the generations stored in pol are all current,
+// without counting or labelling anything (for entries other than the one
+// served).
+func (c *call) current(pol *tiercache.Policy) bool {
+	return c.t.purge == nil || c.t.purge.check(c.req, pol, c.now) == checkCurrent
+}
+
 // usable reports whether the generations stored in pol are still current
 // (WithPurge). A purged entry is counted and is a miss with detail
 // "purged"; one whose generations cannot be read is a miss with detail
