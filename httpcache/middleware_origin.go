@@ -29,6 +29,7 @@ type handlerOrigin struct {
 	cur      *handlerRun // the last run
 	early    any         // the panic of a run before it wrote its header
 	hasEarly bool
+	placed   *http.Response // a response served from the cache whose Header is w's own
 }
 
 // errHandlerPanic ends the body of a run whose handler panicked, and is
@@ -136,8 +137,10 @@ func (o *handlerOrigin) respond(c *call, resp *http.Response, err error) {
 	}
 	served := o.cur != nil && resp == o.cur.resp
 	h := o.w.Header()
-	for k, vs := range resp.Header {
-		h[k] = vs
+	if resp != o.placed {
+		for k, vs := range resp.Header {
+			h[k] = vs
+		}
 	}
 	_, captured := resp.Body.(*captureBody)
 	if captured && c.t.opts.cacheStatus {

@@ -28,7 +28,11 @@ func (c *call) serve(e *entry, st status, now time.Time) *http.Response {
 	if c.t.opts.cacheStatus {
 		cs = c.t.formatStatus(c.withDetail(st).withTTL(e.pol.TTL(now)))
 	}
-	h := c.t.responseHeader(e.resp.Header, ageValue(e.pol.Age(now)), cs)
+	var dst http.Header // a Middleware builds the header in the client's own map
+	if c.ho != nil && c.ho.w != nil {
+		dst = c.ho.w.Header()
+	}
+	h := c.t.responseHeader(dst, e.resp.Header, ageValue(e.pol.Age(now)), cs)
 	body := e.resp.Body
 	resp := &http.Response{
 		Status:     statusLine(e.resp.Status),
@@ -64,6 +68,9 @@ func (c *call) serve(e *entry, st status, now time.Time) *http.Response {
 	if !c.background {
 		c.shard.served(st.outcome, len(body))
 	}
+	if dst != nil {
+		c.ho.placed = resp
+	}
 	if c.t.opts.onCached != nil {
 		c.t.opts.onCached(c.req, resp)
 	}
@@ -79,23 +86,26 @@ type storedBody struct {
 
 func (*storedBody) Close() error { return nil }
 
-// responseHeader returns the header of a response served from the cache: a
-// copy of the stored header src with Age set to age and, unless cs is
-// empty, the Cache-Status member cs appended. Fields that are never stored
+// responseHeader returns the header of a response served from the cache,
+// in dst (a new map when nil): a copy of the stored header src with Age set
+// to age and, unless cs is empty, the Cache-Status member cs appended. Fields that are never stored
 // (unstoredField, the fields a stored Connection lists, and private fields
 // in a shared cache) are left out, should a tier hold an entry another
 // writer stored with them. The map and every value slice come from two
 // allocations (http.Header.Clone's, plus room for Age and Cache-Status);
 // the value strings are shared, as immutable strings are. The tag fields
 // are left out too when the Transport strips them (WithPurge).
-func (t *Transport) responseHeader(src http.Header, age, cs string) http.Header {
+func (t *Transport) responseHeader(dst, src http.Header, age, cs string) http.Header {
 	shared := t.opts.shared
 	nv := 2
 	for _, vs := range src {
 		nv += len(vs)
 	}
 	all := make([]string, 0, nv)
-	h := make(http.Header, len(src)+2)
+	h := dst
+	if h == nil {
+		h = make(http.Header, len(src)+2)
+	}
 	skip := connectionFields(src)
 	for k, vs := range src {
 		switch {
