@@ -33,8 +33,8 @@ func DefaultTagHeaders() []string { return []string{"Surrogate-Key", "Cache-Tag"
 // WithPurge turns on purging by tag and by URL across processes (default
 // off): each stored response records the current generation of each of its
 // tags and of its URL's bucket, and a lookup serves it only while those
-// generations are still current. See purge.go for the guarantee and the
-// costs. Without it, PurgeTag fails with ErrPurgeDisabled and PurgeURL only
+// generations are still current (the package documentation, "Purging",
+// states the guarantee and the costs). Without it, PurgeTag fails with ErrPurgeDisabled and PurgeURL only
 // deletes the URL's entries through the Manager.
 func WithPurge(on bool) Option { return func(o *options) { o.purge = on } }
 
