@@ -80,11 +80,13 @@ func (t *Transport) refresh(c *call, e *entry) {
 	req := c.req.Clone(ctx)
 	req.Method = http.MethodGet
 	bc := &call{t: t, req: req, mode: c.mode, dirs: c.dirs, key: c.key, now: c.now, background: true, shard: c.shard}
+	bc.ho = c.ho.background(bc)
 	go func() {
 		defer t.bg.end(e.key)
 		defer t.stats.running.Add(-1)
 		defer cancel()
 		defer t.recoverPanic(req, e.key)
+		defer bc.ho.finish() // a Middleware's handler run: wait for it (Close waits too)
 		resp, err := bc.revalidate(e, fwdStale)
 		if err == nil {
 			err = t.readBackground(resp)

@@ -196,21 +196,23 @@ func TestCloseIdleConnectionsDoesNothing(t *testing.T) {
 }
 
 func TestErrorsQuoteWholeKey(t *testing.T) {
-	huge := strings.Repeat("k", 1<<20)
-	var msgs []string
-	e := newEnv(t, nil, WithKeyFunc(func(*http.Request) string { return huge }),
-		WithErrorHook(func(r *http.Request, err error) { msgs = append(msgs, err.Error()) }))
-	e.m.fail.Store(true)
-	e.setHandler(e.counter("Cache-Control: max-age=60"))
-	e.get("/k")
-	if len(msgs) == 0 {
-		t.Fatal("no error reported")
-	}
-	for _, m := range msgs {
-		if len(m) > 1024 {
-			t.Fatalf("a %d-byte error message for a 1 MiB key", len(m))
+	both(t, func(t *testing.T, k cacheKind) {
+		huge := strings.Repeat("k", 1<<20)
+		var msgs []string
+		e := k.env(t, nil, WithKeyFunc(func(*http.Request) string { return huge }),
+			WithErrorHook(func(r *http.Request, err error) { msgs = append(msgs, err.Error()) }))
+		e.m.fail.Store(true)
+		e.setHandler(e.counter("Cache-Control: max-age=60"))
+		e.get("/k")
+		if len(msgs) == 0 {
+			t.Fatal("no error reported")
 		}
-	}
+		for _, m := range msgs {
+			if len(m) > 1024 {
+				t.Fatalf("a %d-byte error message for a 1 MiB key", len(m))
+			}
+		}
+	})
 }
 
 // The background request's context ends with Close, and its deadline is

@@ -4,6 +4,8 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tiercache/tiercache"
 )
 
 // captureResult is how a captured body ended.
@@ -28,7 +30,8 @@ type captureBody struct {
 	limit  int64
 	want   int64 // Content-Length, or -1 when unknown
 	done   func(body []byte, res captureResult)
-	origin *atomic.Uint64 // counts the bytes read, when not nil
+	origin *atomic.Uint64    // counts the bytes read, when not nil
+	pol    *tiercache.Policy // the policy it is stored with (Metadata)
 
 	mu       sync.Mutex
 	buf      []byte

@@ -44,11 +44,12 @@ func (c *call) handleFull(resp *http.Response, reqTime time.Time, st status, old
 		c.label(resp, st)
 		return resp
 	}
-	pol := c.policy(resp, reqTime, respTime)
+	forced, refused := c.responseMode(resp)
+	pol := c.policyIn(forced, c.req, resp, reqTime, respTime)
 	if st.fwdStatus == 0 && st.fwd == fwdStale {
 		st.fwdStatus = resp.StatusCode
 	}
-	if !c.mayStore(resp, pol) {
+	if refused || !c.mayStore(resp, pol) {
 		if old != nil && !pol.Storable() && resp.StatusCode < 400 && resp.StatusCode != http.StatusNotModified {
 			c.delete(old.key)
 		}
@@ -61,6 +62,12 @@ func (c *call) handleFull(resp *http.Response, reqTime time.Time, st status, old
 		Header: storedHeader(resp.Header, respTime, c.t.opts.shared),
 		URL:    storedURL(c.req),
 	}
+	pol, ok := c.finishPolicy(pol, stored.Header, reqTime, c.metadataOf(resp))
+	if !ok {
+		callDone(done)
+		c.label(resp, st)
+		return resp
+	}
 	st = st.withTTL(pol.TTL(respTime))
 	if resp.Body == nil || resp.Body == http.NoBody {
 		st.stored = c.store(stored, pol, c.t.opts.now())
@@ -70,9 +77,13 @@ func (c *call) handleFull(resp *http.Response, reqTime time.Time, st status, old
 	}
 	// A body with a Content-Length of 0 is captured too: it is stored once
 	// read if it is empty, and a non-empty one reaches the caller intact.
-	resp.Body = newCaptureBody(resp.Body, resp.ContentLength, c.t.opts.maxBody, func(body []byte, res captureResult) {
+	cb := newCaptureBody(resp.Body, resp.ContentLength, c.t.opts.maxBody, func(body []byte, res captureResult) {
 		if res == captured {
 			stored.Body = body
+			if c.ho != nil && len(stored.Header["Content-Length"]) == 0 {
+				// A handler's length is known only now; hits then send it.
+				stored.Header["Content-Length"] = []string{itoa(int64(len(body)))}
+			}
 			st.stored = c.store(stored, pol, c.t.opts.now())
 		} else {
 			c.shard.refuse(refusalOfCapture(res))
@@ -80,8 +91,66 @@ func (c *call) handleFull(resp *http.Response, reqTime time.Time, st status, old
 		c.setTrailer(resp, st)
 		callDone(done)
 	})
+	cb.pol = pol
+	resp.Body = cb
 	c.label(resp, st)
 	return resp
+}
+
+// responseMode applies the response mode function (WithResponseModeFunc) to
+// resp: forced reports that a 200 is stored whatever its directives say
+// (ModeIgnoreRules rules), refused that resp must not be stored.
+func (c *call) responseMode(resp *http.Response) (forced, refused bool) {
+	if f := c.t.opts.respMode; f != nil {
+		if m, ok := f(c.req, resp); ok {
+			switch m {
+			case ModeNoStore:
+				c.shard.refuse(refNoStore)
+				return false, true
+			case ModeIgnoreRules, ModeForceCache:
+				return true, false
+			}
+			return false, false
+		}
+	}
+	return c.mode == ModeIgnoreRules, false
+}
+
+// metadataOf returns the metadata to store with resp (WithMetadata).
+func (c *call) metadataOf(resp *http.Response) map[string]string {
+	if f := c.t.opts.metadata; f != nil {
+		return f(c.req, resp)
+	}
+	return nil
+}
+
+// finishPolicy adds to pol, the policy of a response with header h about to
+// be stored for a request sent at sent, the metadata meta and, with
+// WithPurge, the purge generations of its tags and URL. It reports false
+// (and counts the refusal) when the response must not be stored: too many
+// tags, a generation that cannot be read, or a purge since sent.
+func (c *call) finishPolicy(pol *tiercache.Policy, h http.Header, sent time.Time, meta map[string]string) (*tiercache.Policy, bool) {
+	if len(meta) > 0 {
+		pol = pol.WithMetadata(meta)
+	}
+	if c.t.purge == nil {
+		return pol, true
+	}
+	rec, why, ok := c.t.purge.record(c.req, h, c.key, sent)
+	if !ok {
+		c.shard.refuse(why)
+		return pol, false
+	}
+	return pol.WithExtension(tiercache.ExtensionPurge, rec), true
+}
+
+// keepMetadata returns pol with the metadata of old, the policy of the
+// stored response a 304 or HEAD response freshens.
+func keepMetadata(old, pol *tiercache.Policy) *tiercache.Policy {
+	if d := old.Extension(tiercache.ExtensionMetadata); d != nil {
+		return pol.WithExtension(tiercache.ExtensionMetadata, d)
+	}
+	return pol
 }
 
 // setTrailer sets the final Cache-Status member st in resp's trailer. It

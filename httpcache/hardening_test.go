@@ -107,7 +107,8 @@ func TestReviewBodyLengthMismatchNotStored(t *testing.T) {
 // depends upon. http.Transport decodes a gzip response it asked for itself
 // and drops Content-Encoding, so the stored body is decoded; a 304 (whose
 // header the transport does not process) carrying Content-Encoding: gzip
-// must not label the decoded body as gzip.
+// must not label the decoded body as gzip. (Transport only: a handler
+// hands over the bytes it writes, encoded or not.)
 func TestReview304KeepsContentEncoding(t *testing.T) {
 	e := newEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=10")
@@ -223,85 +224,93 @@ func TestReviewEmptyMethodIsGET(t *testing.T) {
 
 // Odd requests get an error or a response, never a panic.
 func TestReviewOddRequestsDoNotPanic(t *testing.T) {
-	e := newEnv(t, nil)
-	e.setHandler(e.counter("Cache-Control: max-age=10", `ETag: "x"`))
-	e.get("/o")
-	e.clk.Advance(20 * time.Second) // stale: the next GET is revalidated
+	both(t, func(t *testing.T, k cacheKind) {
+		e := k.env(t, nil)
+		e.setHandler(e.counter("Cache-Control: max-age=10", `ETag: "x"`))
+		e.get("/o")
+		e.clk.Advance(20 * time.Second) // stale: the next GET is revalidated
 
-	if _, err := e.tr.RoundTrip(&http.Request{Method: http.MethodGet}); err == nil {
-		t.Error("nil URL: no error")
-	}
-	if _, err := e.tr.RoundTrip(&http.Request{Method: http.MethodPost}); err == nil {
-		t.Error("nil URL (POST): no error")
-	}
-	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/o", nil)
-	req.Header = nil
-	if resp, err := e.tr.RoundTrip(req); err == nil {
-		resp.Body.Close()
-	}
+		if _, err := e.roundTrip(&http.Request{Method: http.MethodGet}); err == nil {
+			t.Error("nil URL: no error")
+		}
+		if _, err := e.roundTrip(&http.Request{Method: http.MethodPost}); err == nil {
+			t.Error("nil URL (POST): no error")
+		}
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/o", nil)
+		req.Header = nil
+		if resp, err := e.roundTrip(req); err == nil {
+			resp.Body.Close()
+		}
+	})
 }
 
 // only-if-cached (RFC 9111 §5.2.1.7): a stale response served within
 // stale-while-revalidate must not start a request to the origin.
 func TestReviewOnlyIfCachedStartsNoRevalidation(t *testing.T) {
-	e := newEnv(t, nil)
-	e.setHandler(e.counter("Cache-Control: max-age=10, stale-while-revalidate=100", `ETag: "x"`))
-	e.get("/s")
-	gate := make(chan struct{})
-	defer close(gate)
-	e.setHandler(func(w http.ResponseWriter, r *http.Request) { <-gate }) // a revalidation would stay busy
-	e.clk.Advance(20 * time.Second)
-	r := e.get("/s", "Cache-Control: only-if-cached")
-	expect(t, r, 200, "v1", "tiercache; hit")
-	e.tr.bg.mu.Lock()
-	busy := len(e.tr.bg.keys)
-	e.tr.bg.mu.Unlock()
-	if busy != 0 {
-		t.Fatalf("only-if-cached started %d background revalidation(s)", busy)
-	}
+	both(t, func(t *testing.T, k cacheKind) {
+		e := k.env(t, nil)
+		e.setHandler(e.counter("Cache-Control: max-age=10, stale-while-revalidate=100", `ETag: "x"`))
+		e.get("/s")
+		gate := make(chan struct{})
+		defer close(gate)
+		e.setHandler(func(w http.ResponseWriter, r *http.Request) { <-gate }) // a revalidation would stay busy
+		e.clk.Advance(20 * time.Second)
+		r := e.get("/s", "Cache-Control: only-if-cached")
+		expect(t, r, 200, "v1", "tiercache; hit")
+		e.tr.bg.mu.Lock()
+		busy := len(e.tr.bg.keys)
+		e.tr.bg.mu.Unlock()
+		if busy != 0 {
+			t.Fatalf("only-if-cached started %d background revalidation(s)", busy)
+		}
+	})
 }
 
 // A variant found under another variant's key (as after a collision of the
 // 64-bit variant hash, which a client can search for) must be a miss in
 // every mode, ModeIgnoreRules included: the policy records the Vary values.
 func TestReviewVariantHashCollisionIsMiss(t *testing.T) {
-	for _, mode := range []Mode{ModeDefault, ModeIgnoreRules} {
-		t.Run(mode.String(), func(t *testing.T) {
-			e := newEnv(t, nil, WithMode(mode))
-			e.setHandler(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Cache-Control", "max-age=60")
-				w.Header().Set("Vary", "X-Lang")
-				io.WriteString(w, r.Header.Get("X-Lang"))
-			})
-			expect(t, e.get("/c", "X-Lang: en"), 200, "en", "tiercache; fwd=uri-miss; stored")
-			// Make the key of X-Lang: fr hold the en variant.
-			e.m.mu.Lock()
-			var enKey, idxKey string
-			for k, v := range e.m.m {
-				if strings.Contains(k, " vary=") {
-					enKey = k
-				} else if len(v.resp.Header[indexField]) == 1 {
-					idxKey = k
+	both(t, func(t *testing.T, k cacheKind) {
+		for _, mode := range []Mode{ModeDefault, ModeIgnoreRules} {
+			t.Run(mode.String(), func(t *testing.T) {
+				e := k.env(t, nil, WithMode(mode))
+				e.setHandler(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Cache-Control", "max-age=60")
+					w.Header().Set("Vary", "X-Lang")
+					io.WriteString(w, r.Header.Get("X-Lang"))
+				})
+				expect(t, e.get("/c", "X-Lang: en"), 200, "en", "tiercache; fwd=uri-miss; stored")
+				// Make the key of X-Lang: fr hold the en variant.
+				e.m.mu.Lock()
+				var enKey, idxKey string
+				for k, v := range e.m.m {
+					if strings.Contains(k, " vary=") {
+						enKey = k
+					} else if len(v.resp.Header[indexField]) == 1 {
+						idxKey = k
+					}
 				}
-			}
-			idx := e.m.m[idxKey].resp
-			frKey := variantKey(idxKey, idx.Header[indexField][0], varyNames(idx.Header), http.Header{"X-Lang": {"fr"}})
-			e.m.m[frKey] = e.m.m[enKey]
-			e.m.mu.Unlock()
-			if r := e.get("/c", "X-Lang: fr"); r.body != "fr" {
-				t.Fatalf("X-Lang: fr served %q (%s)", r.body, r.status())
-			}
-		})
-	}
+				idx := e.m.m[idxKey].resp
+				frKey := variantKey(idxKey, idx.Header[indexField][0], varyNames(idx.Header), http.Header{"X-Lang": {"fr"}})
+				e.m.m[frKey] = e.m.m[enKey]
+				e.m.mu.Unlock()
+				if r := e.get("/c", "X-Lang: fr"); r.body != "fr" {
+					t.Fatalf("X-Lang: fr served %q (%s)", r.body, r.status())
+				}
+			})
+		}
+	})
 }
 
 // If-None-Match: * is false when a current representation exists (RFC 9110
 // §13.1.2): a stored 200 answers it with 304 even without an ETag.
 func TestReviewIfNoneMatchStarWithoutETag(t *testing.T) {
-	e := newEnv(t, nil)
-	e.setHandler(e.counter("Cache-Control: max-age=60"))
-	e.get("/n")
-	expect(t, e.get("/n", "If-None-Match: *"), 304, "", "tiercache; hit")
-	expect(t, e.get("/n", `If-None-Match: "a"`), 200, "v1", "tiercache; hit")
-	e.expectHits(1)
+	both(t, func(t *testing.T, k cacheKind) {
+		e := k.env(t, nil)
+		e.setHandler(e.counter("Cache-Control: max-age=60"))
+		e.get("/n")
+		expect(t, e.get("/n", "If-None-Match: *"), 304, "", "tiercache; hit")
+		expect(t, e.get("/n", `If-None-Match: "a"`), 200, "v1", "tiercache; hit")
+		e.expectHits(1)
+	})
 }

@@ -108,29 +108,103 @@ func (m *memManager) len() int {
 }
 
 // env is a Transport over a memManager in front of an httptest origin,
-// all on one fake clock.
+// or (kindMiddleware) a Middleware over a memManager wrapping the origin's
+// handler in an httptest server, all on one fake clock. Requests go
+// through e.rt: the Transport itself, or a plain client transport to the
+// Middleware's server. e.srv is the server requests are addressed to.
 type env struct {
 	t      *testing.T
+	kind   cacheKind
 	clk    *fakeClock
 	m      *memManager
 	srv    *httptest.Server
-	tr     *Transport
+	tr     *Transport  // the Transport, or the Middleware's engine
+	mw     *Middleware // kindMiddleware only
+	rt     http.RoundTripper
+	served sync.WaitGroup // the Middleware's requests being served
 	hits   atomic.Int64
 	mu     sync.Mutex
 	handle http.HandlerFunc
 	last   *http.Request // the last request the origin saw
 }
 
+// cacheKind is what an env tests: the Transport, or the Middleware.
+type cacheKind uint8
+
+const (
+	kindTransport cacheKind = iota
+	kindMiddleware
+)
+
+func (k cacheKind) String() string { return [...]string{"transport", "middleware"}[k] }
+
+// both runs f as the subtests "transport" and "middleware": the RFC-section
+// tests hold for both, through one rules engine.
+func both(t *testing.T, f func(t *testing.T, k cacheKind)) {
+	t.Helper()
+	for _, k := range []cacheKind{kindTransport, kindMiddleware} {
+		t.Run(k.String(), func(t *testing.T) { f(t, k) })
+	}
+}
+
+// newEnv returns a Transport env.
 func newEnv(t *testing.T, h http.HandlerFunc, opts ...Option) *env {
 	t.Helper()
-	e := &env{t: t, clk: newFakeClock(), handle: h}
+	return kindTransport.env(t, h, opts...)
+}
+
+// env returns an env of kind k with the origin handler h.
+func (k cacheKind) env(t *testing.T, h http.HandlerFunc, opts ...Option) *env {
+	t.Helper()
+	e := &env{t: t, kind: k, clk: newFakeClock(), handle: h}
 	e.m = newMemManager(e.clk.Now)
-	e.srv = httptest.NewServer(http.HandlerFunc(e.serve))
-	t.Cleanup(e.srv.Close)
-	opts = append([]Option{WithClock(e.clk.Now), WithTransport(e.srv.Client().Transport)}, opts...)
-	e.tr = New(e.m, opts...)
-	t.Cleanup(func() { e.tr.Close() })
+	if k == kindTransport {
+		e.srv = httptest.NewServer(http.HandlerFunc(e.serve))
+		t.Cleanup(e.srv.Close)
+		opts = append([]Option{WithClock(e.clk.Now), WithTransport(e.srv.Client().Transport)}, opts...)
+		e.tr = New(e.m, opts...)
+		e.rt = e.tr
+		t.Cleanup(func() { e.tr.Close() })
+		return e
+	}
+	// The Middleware is a shared cache by default; the suite's tests are
+	// written for the Transport's default, a private cache, and say
+	// WithShared(true) where they mean it.
+	e.mw = NewMiddleware(e.m, append([]Option{WithClock(e.clk.Now), WithShared(false)}, opts...)...)
+	e.tr = e.mw.t
+	wrapped := e.mw.Wrap(http.HandlerFunc(e.serve))
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.served.Add(1)
+		defer e.served.Done()
+		wrapped.ServeHTTP(w, r)
+	}))
+	client := &http.Transport{DisableCompression: true}
+	e.rt = client
+	t.Cleanup(func() {
+		client.CloseIdleConnections()
+		e.srv.Close()
+		e.mw.Close()
+	})
 	return e
+}
+
+// settle waits until the Middleware has finished serving the requests
+// sent so far: a client may read a whole response (known length) before
+// the server goroutine has stored it. It does nothing for a Transport,
+// which stores on the caller's goroutine.
+func (e *env) settle() { e.served.Wait() }
+
+// roundTrip sends req through the cache under test.
+func (e *env) roundTrip(req *http.Request) (*http.Response, error) { return e.rt.RoundTrip(req) }
+
+// killOrigin makes the origin unreachable. A Middleware's origin is a
+// handler, which always answers: tests of an unreachable origin skip it.
+func (e *env) killOrigin() {
+	e.t.Helper()
+	if e.kind == kindMiddleware {
+		e.t.Skip("a Middleware's origin is a handler, which cannot be unreachable")
+	}
+	e.tr.opts.upstream = deadTransport()
 }
 
 func (e *env) serve(w http.ResponseWriter, r *http.Request) {
@@ -192,7 +266,7 @@ func (e *env) do(method, path string, hdr ...string) result {
 		k, v, _ := strings.Cut(kv, ":")
 		req.Header.Add(k, strings.TrimSpace(v))
 	}
-	resp, err := e.tr.RoundTrip(req)
+	resp, err := e.roundTrip(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)
 	}

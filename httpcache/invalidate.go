@@ -24,22 +24,51 @@ func (c *call) passThrough() (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !safeMethod(c.req.Method) && resp.StatusCode >= 200 && resp.StatusCode < 400 {
-		c.t.invalidate(c.req, resp)
-	}
-	st := status{fwd: fwdMethod, outcome: outUncacheable}
-	if c.mode == ModeNoStore {
-		st.fwd, st.outcome = fwdBypass, outBypass
-	}
-	c.label(resp, st)
+	c.afterUnsafe(resp.StatusCode, resp.Header)
+	c.label(resp, c.passStatus())
 	return resp, nil
 }
 
+// passStatus is the Cache-Status member of a request forwarded because of
+// its method (or the NoStore mode).
+func (c *call) passStatus() status {
+	if c.mode == ModeNoStore {
+		return status{fwd: fwdBypass, outcome: outBypass}
+	}
+	return status{fwd: fwdMethod, outcome: outUncacheable}
+}
+
+// afterUnsafe runs once the origin answered a request with status code and
+// header h: a non-error response (2xx, 3xx) to an unsafe method
+// invalidates (RFC 9111 §4.4) and busts (WithCacheBust).
+func (c *call) afterUnsafe(code int, h http.Header) {
+	if safeMethod(c.req.Method) || code < 200 || code >= 400 {
+		return
+	}
+	c.t.invalidate(c.req, h)
+	c.bust()
+}
+
+// bust deletes the keys the cache bust function returns for the request.
+func (c *call) bust() {
+	f := c.t.opts.bust
+	if f == nil {
+		return
+	}
+	key := c.t.primaryKey(c.req) // the GET key for GET and HEAD
+	if c.req.Method != http.MethodGet && c.req.Method != http.MethodHead {
+		key = c.t.opts.key(c.req)
+	}
+	for _, k := range f(c.req, key) {
+		c.delete(k)
+	}
+}
+
 // invalidate deletes the stored responses of the request's target URI and
-// of the response's same-origin Location and Content-Location.
-// The target URI's authority is the request's Host when it overrides the
-// URL's.
-func (t *Transport) invalidate(req *http.Request, resp *http.Response) {
+// of the same-origin Location and Content-Location of the response header
+// h. The target URI's authority is the request's Host when it overrides
+// the URL's.
+func (t *Transport) invalidate(req *http.Request, h http.Header) {
 	target := req.URL
 	if req.Host != "" && req.Host != target.Host {
 		c := *target
@@ -48,7 +77,7 @@ func (t *Transport) invalidate(req *http.Request, resp *http.Response) {
 	}
 	t.invalidateURI(req, target)
 	for _, f := range []string{"Location", "Content-Location"} {
-		v := resp.Header.Get(f)
+		v := h.Get(f)
 		if v == "" {
 			continue
 		}

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/tiercache/tiercache"
 )
 
 // Defaults of the options.
@@ -67,6 +69,19 @@ type options struct {
 	bgTimeout       time.Duration
 	maxBackground   int
 	logger          *slog.Logger
+
+	bust     CacheBust
+	respMode ResponseModeFunc
+	onStore  StoreHook
+	metadata MetadataFunc
+	limiter  RateLimiter
+
+	purge       bool
+	tagHeaders  []string // canonical; nil: DefaultTagHeaders
+	keepTags    bool
+	purgeStore  tiercache.Manager
+	purgeMaxAge time.Duration
+	bus         tiercache.Bus
 }
 
 func newOptions(opts []Option) options {
@@ -85,6 +100,9 @@ func newOptions(opts []Option) options {
 	for _, f := range opts {
 		f(&o)
 	}
+	if o.tagHeaders == nil {
+		o.tagHeaders = DefaultTagHeaders()
+	}
 	return o
 }
 
@@ -94,7 +112,8 @@ func newOptions(opts []Option) options {
 func WithShared(shared bool) Option { return func(o *options) { o.shared = shared } }
 
 // WithTransport sets the upstream RoundTripper (default
-// http.DefaultTransport). nil keeps the default.
+// http.DefaultTransport). nil keeps the default. A Middleware ignores it:
+// its origin is the handler it wraps.
 func WithTransport(rt http.RoundTripper) Option {
 	return func(o *options) {
 		if rt != nil {

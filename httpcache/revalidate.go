@@ -82,7 +82,7 @@ func (c *call) freshen(e *entry, header http.Header, reqTime, respTime time.Time
 		Body:   e.resp.Body,
 		URL:    e.resp.URL,
 	}
-	pol := c.policy(&http.Response{StatusCode: resp.Status, Header: resp.Header, Request: c.req}, reqTime, respTime)
+	pol := keepMetadata(e.pol, c.policy(&http.Response{StatusCode: resp.Status, Header: resp.Header, Request: c.req}, reqTime, respTime))
 	out := &entry{key: e.key, resp: resp, pol: pol}
 	switch {
 	case c.dirs.NoStore:
@@ -90,7 +90,10 @@ func (c *call) freshen(e *entry, header http.Header, reqTime, respTime time.Time
 	case !pol.Storable():
 		c.shard.refuse(refusalOf(pol.Reason()))
 	default:
-		return out, c.store(resp, pol, respTime)
+		if pol, ok := c.finishPolicy(pol, resp.Header, reqTime, nil); ok {
+			out.pol = pol
+			return out, c.store(resp, pol, respTime)
+		}
 	}
 	return out, false
 }

@@ -28,7 +28,11 @@ func (c *call) serve(e *entry, st status, now time.Time) *http.Response {
 	if c.t.opts.cacheStatus {
 		cs = c.t.formatStatus(c.withDetail(st).withTTL(e.pol.TTL(now)))
 	}
-	h := responseHeader(e.resp.Header, ageValue(e.pol.Age(now)), cs, c.t.opts.shared)
+	var dst http.Header // a Middleware builds the header in the client's own map
+	if c.ho != nil && c.ho.w != nil {
+		dst = c.ho.w.Header()
+	}
+	h := c.t.responseHeader(dst, e.resp.Header, ageValue(e.pol.Age(now)), cs)
 	body := e.resp.Body
 	resp := &http.Response{
 		Status:     statusLine(e.resp.Status),
@@ -52,15 +56,20 @@ func (c *call) serve(e *entry, st status, now time.Time) *http.Response {
 	}
 	resp.ContentLength = int64(len(body))
 	if c.head || len(body) == 0 {
-		resp.Body = http.NoBody
 		body = nil
+	}
+	if body == nil && e.pol.Extension(tiercache.ExtensionMetadata) == nil {
+		resp.Body = http.NoBody
 	} else {
-		b := &storedBody{}
+		b := &storedBody{pol: e.pol}
 		b.Reset(body)
 		resp.Body = b
 	}
 	if !c.background {
 		c.shard.served(st.outcome, len(body))
+	}
+	if dst != nil {
+		c.ho.placed = resp
 	}
 	if c.t.opts.onCached != nil {
 		c.t.opts.onCached(c.req, resp)
@@ -68,30 +77,39 @@ func (c *call) serve(e *entry, st status, now time.Time) *http.Response {
 	return resp
 }
 
-// storedBody reads a stored body in place; Close does nothing.
-type storedBody struct{ bytes.Reader }
+// storedBody reads a stored body in place; Close does nothing. It carries
+// the entry's policy, for Metadata.
+type storedBody struct {
+	bytes.Reader
+	pol *tiercache.Policy
+}
 
 func (*storedBody) Close() error { return nil }
 
-// responseHeader returns the header of a response served from the cache: a
-// copy of the stored header src with Age set to age and, unless cs is
-// empty, the Cache-Status member cs appended. Fields that are never stored
+// responseHeader returns the header of a response served from the cache,
+// in dst (a new map when nil): a copy of the stored header src with Age set
+// to age and, unless cs is empty, the Cache-Status member cs appended. Fields that are never stored
 // (unstoredField, the fields a stored Connection lists, and private fields
 // in a shared cache) are left out, should a tier hold an entry another
 // writer stored with them. The map and every value slice come from two
 // allocations (http.Header.Clone's, plus room for Age and Cache-Status);
-// the value strings are shared, as immutable strings are.
-func responseHeader(src http.Header, age, cs string, shared bool) http.Header {
+// the value strings are shared, as immutable strings are. The tag fields
+// are left out too when the Transport strips them (WithPurge).
+func (t *Transport) responseHeader(dst, src http.Header, age, cs string) http.Header {
+	shared := t.opts.shared
 	nv := 2
 	for _, vs := range src {
 		nv += len(vs)
 	}
 	all := make([]string, 0, nv)
-	h := make(http.Header, len(src)+2)
+	h := dst
+	if h == nil {
+		h = make(http.Header, len(src)+2)
+	}
 	skip := connectionFields(src)
 	for k, vs := range src {
 		switch {
-		case k == "Age" || unstoredField(k) || privateField(k, shared) || skip != nil && slices.Contains(skip, k):
+		case k == "Age" || unstoredField(k) || privateField(k, shared) || skip != nil && slices.Contains(skip, k) || t.tagField(k):
 			continue
 		case vs == nil:
 			h[k] = nil

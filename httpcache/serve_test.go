@@ -8,7 +8,7 @@ import (
 
 func TestResponseHeaderCopy(t *testing.T) {
 	src := http.Header{"A": {"1", "2"}, "B": {"3"}, "Age": {"99"}, "Cache-Status": {"up; hit"}, "N": nil}
-	h := responseHeader(src, "7", "tiercache; hit", false)
+	h := (&Transport{}).responseHeader(nil, src, "7", "tiercache; hit")
 	if h.Get("Age") != "7" || !slices.Equal(h["Cache-Status"], []string{"up; hit", "tiercache; hit"}) {
 		t.Fatalf("header %v", h)
 	}
@@ -20,7 +20,7 @@ func TestResponseHeaderCopy(t *testing.T) {
 	if !slices.Equal(h["B"], []string{"3"}) || !slices.Equal(src["A"], []string{"1", "2"}) {
 		t.Fatalf("copy shares values: %v / %v", h, src)
 	}
-	if h := responseHeader(http.Header{"A": {"1"}}, "0", "", false); len(h) != 2 || h["Cache-Status"] != nil {
+	if h := (&Transport{}).responseHeader(nil, http.Header{"A": {"1"}}, "0", ""); len(h) != 2 || h["Cache-Status"] != nil {
 		t.Fatalf("without Cache-Status: %v", h)
 	}
 }

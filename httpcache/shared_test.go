@@ -13,66 +13,70 @@ import (
 )
 
 func TestRFC9111_7_3_SharedCacheSetCookie(t *testing.T) {
-	tests := []struct {
-		name   string
-		opts   []Option
-		cc     string
-		stored bool
-	}{
-		{"shared: refused", shared(), "max-age=60", false},
-		{"shared: public allows it", shared(), "public, max-age=60", true},
-		{"shared: s-maxage allows it", shared(), "s-maxage=60", true},
-		{"private cache: stored as it is", nil, "max-age=60", true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, nil, tc.opts...)
-			e.setHandler(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Cache-Control", tc.cc)
-				w.Header().Set("Set-Cookie", "sid="+itoa(e.hits.Load()))
-				io.WriteString(w, "v"+itoa(e.hits.Load()))
+	both(t, func(t *testing.T, k cacheKind) {
+		tests := []struct {
+			name   string
+			opts   []Option
+			cc     string
+			stored bool
+		}{
+			{"shared: refused", shared(), "max-age=60", false},
+			{"shared: public allows it", shared(), "public, max-age=60", true},
+			{"shared: s-maxage allows it", shared(), "s-maxage=60", true},
+			{"private cache: stored as it is", nil, "max-age=60", true},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				e := k.env(t, nil, tc.opts...)
+				e.setHandler(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Cache-Control", tc.cc)
+					w.Header().Set("Set-Cookie", "sid="+itoa(e.hits.Load()))
+					io.WriteString(w, "v"+itoa(e.hits.Load()))
+				})
+				first := e.get("/c")
+				if first.header.Get("Set-Cookie") != "sid=1" {
+					t.Fatalf("the client whose request set the cookie lost it: %v", first.header)
+				}
+				second := e.get("/c")
+				if got := e.hits.Load() == 1; got != tc.stored {
+					t.Fatalf("stored = %v, want %v (%s)", got, tc.stored, second.status())
+				}
+				if !tc.stored {
+					return
+				}
+				stored, _, _ := e.m.Get(t.Context(), DefaultKey(mustRequest(t, e.srv.URL+"/c")))
+				wantCookie := tc.opts == nil
+				if has := stored.Header.Get("Set-Cookie") != ""; has != wantCookie {
+					t.Fatalf("stored Set-Cookie = %v, want %v", has, wantCookie)
+				}
+				if has := second.header.Get("Set-Cookie") != ""; has != wantCookie {
+					t.Fatalf("hit replays Set-Cookie = %v, want %v", has, wantCookie)
+				}
 			})
-			first := e.get("/c")
-			if first.header.Get("Set-Cookie") != "sid=1" {
-				t.Fatalf("the client whose request set the cookie lost it: %v", first.header)
-			}
-			second := e.get("/c")
-			if got := e.hits.Load() == 1; got != tc.stored {
-				t.Fatalf("stored = %v, want %v (%s)", got, tc.stored, second.status())
-			}
-			if !tc.stored {
-				return
-			}
-			stored, _, _ := e.m.Get(t.Context(), DefaultKey(mustRequest(t, e.srv.URL+"/c")))
-			wantCookie := tc.opts == nil
-			if has := stored.Header.Get("Set-Cookie") != ""; has != wantCookie {
-				t.Fatalf("stored Set-Cookie = %v, want %v", has, wantCookie)
-			}
-			if has := second.header.Get("Set-Cookie") != ""; has != wantCookie {
-				t.Fatalf("hit replays Set-Cookie = %v, want %v", has, wantCookie)
-			}
-		})
-	}
+		}
+	})
 }
 
 func TestRFC9111_7_3_SharedCache304SetCookie(t *testing.T) {
-	e := newEnv(t, nil, WithShared(true))
-	e.setHandler(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=10")
-		w.Header().Set("ETag", `"e"`)
-		if r.Header.Get("If-None-Match") == `"e"` {
-			w.Header().Set("Set-Cookie", "sid=2")
-			w.WriteHeader(http.StatusNotModified)
-			return
+	both(t, func(t *testing.T, k cacheKind) {
+		e := k.env(t, nil, WithShared(true))
+		e.setHandler(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "public, max-age=10")
+			w.Header().Set("ETag", `"e"`)
+			if r.Header.Get("If-None-Match") == `"e"` {
+				w.Header().Set("Set-Cookie", "sid=2")
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			io.WriteString(w, "x")
+		})
+		e.get("/c")
+		e.clk.Advance(20 * time.Second)
+		e.get("/c") // revalidated: the 304 carries a cookie
+		if r := e.get("/c"); r.header.Get("Set-Cookie") != "" {
+			t.Fatalf("a 304's Set-Cookie was stored and replayed: %v", r.header)
 		}
-		io.WriteString(w, "x")
 	})
-	e.get("/c")
-	e.clk.Advance(20 * time.Second)
-	e.get("/c") // revalidated: the 304 carries a cookie
-	if r := e.get("/c"); r.header.Get("Set-Cookie") != "" {
-		t.Fatalf("a 304's Set-Cookie was stored and replayed: %v", r.header)
-	}
 }
 
 func TestRFC9110_4_2_4_UserinfoNotInKey(t *testing.T) {
@@ -128,31 +132,33 @@ func TestRFC9111_2_KeyOfOpaqueURLHonoursHost(t *testing.T) {
 // RFC 9111 §3.5: a shared cache never serves a response to one user's
 // authenticated request to another user unless the response allows it.
 func TestRFC9111_3_5_AuthorizationNotSharedAcrossUsers(t *testing.T) {
-	tests := []struct {
-		cc      string
-		allowed bool
-	}{
-		{"max-age=60", false},
-		{"private, max-age=60", false},
-		{"public, max-age=60", true},
-		{"s-maxage=60", true},
-		{"must-revalidate, max-age=60", true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.cc, func(t *testing.T) {
-			e := newEnv(t, nil, WithShared(true))
-			e.setHandler(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Cache-Control", tc.cc)
-				io.WriteString(w, "for "+r.Header.Get("Authorization"))
+	both(t, func(t *testing.T, k cacheKind) {
+		tests := []struct {
+			cc      string
+			allowed bool
+		}{
+			{"max-age=60", false},
+			{"private, max-age=60", false},
+			{"public, max-age=60", true},
+			{"s-maxage=60", true},
+			{"must-revalidate, max-age=60", true},
+		}
+		for _, tc := range tests {
+			t.Run(tc.cc, func(t *testing.T) {
+				e := k.env(t, nil, WithShared(true))
+				e.setHandler(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Cache-Control", tc.cc)
+					io.WriteString(w, "for "+r.Header.Get("Authorization"))
+				})
+				expect(t, e.get("/me", "Authorization: Bearer alice"), 200, "for Bearer alice", "tiercache; fwd=uri-miss")
+				r := e.get("/me", "Authorization: Bearer bob")
+				if got := r.body == "for Bearer alice"; got != tc.allowed {
+					t.Fatalf("bob got %q (%s)", r.body, r.status())
+				}
+				if r := e.get("/me"); !tc.allowed && r.body == "for Bearer alice" {
+					t.Fatalf("an anonymous request got alice's response")
+				}
 			})
-			expect(t, e.get("/me", "Authorization: Bearer alice"), 200, "for Bearer alice", "tiercache; fwd=uri-miss")
-			r := e.get("/me", "Authorization: Bearer bob")
-			if got := r.body == "for Bearer alice"; got != tc.allowed {
-				t.Fatalf("bob got %q (%s)", r.body, r.status())
-			}
-			if r := e.get("/me"); !tc.allowed && r.body == "for Bearer alice" {
-				t.Fatalf("an anonymous request got alice's response")
-			}
-		})
-	}
+		}
+	})
 }

@@ -86,6 +86,22 @@ type Stats struct {
 	// also reported to the ErrorHook (wrapping tiercache.ErrPanic).
 	Panics uint64
 
+	// RateLimited counts requests to the origin the rate limiter refused
+	// (WithRateLimiter); each is then answered as for an unreachable
+	// origin.
+	RateLimited uint64
+
+	// Purges counts successful PurgeTag calls and generation moves of
+	// PurgeURL (WithPurge).
+	Purges uint64
+	// Purged counts stored responses found purged by a lookup (a generation
+	// they recorded is no longer current), which were then misses.
+	Purged uint64
+	// PurgeReads counts reads of a generation from the purge store (at most
+	// one per tag per WithPurgeMaxAge per process); PurgeErrors the reads,
+	// writes and bus operations that failed (reported to the ErrorHook).
+	PurgeReads, PurgeErrors uint64
+
 	// OriginLatency summarises the time from sending a request to the
 	// origin until its response header arrived (or it failed), for every
 	// origin request, background ones included.
@@ -119,8 +135,15 @@ type StoreRefusals struct {
 	// NotRetained: storable, but with nothing to keep: stale on arrival
 	// with no stale window or validators (KeepFor <= 0).
 	NotRetained uint64
-	// Errors: the Manager's Put failed (reported to the ErrorHook).
+	// Errors: the Manager's Put failed, or a purge generation could not be
+	// read (both reported to the ErrorHook).
 	Errors uint64
+	// Purged: a tag of the response (or its URL) was purged after its
+	// request was sent to the origin (WithPurge).
+	Purged uint64
+	// Tags: the response has more than MaxTags tags, or one longer than
+	// MaxTagLength (WithPurge).
+	Tags uint64
 }
 
 // outcome is what became of one request, counted in Stats.
@@ -154,6 +177,8 @@ const (
 	refIncomplete
 	refNotRetained
 	refErrors
+	refPurged
+	refTags
 	numRefusals
 )
 
@@ -191,6 +216,7 @@ type counters struct {
 	shards                                  []statsShard
 	mask                                    uint32
 	refreshes, skipped, refreshErrs, panics atomic.Uint64
+	limited                                 atomic.Uint64
 	running                                 atomic.Int64
 	latency                                 latency.Histogram
 }
@@ -253,6 +279,12 @@ func (t *Transport) Stats() Stats {
 		NoStore: r[refNoStore], Private: r[refPrivate], Authorization: r[refAuthorization],
 		SetCookie: r[refSetCookie], VaryStar: r[refVaryStar], Uncacheable: r[refUncacheable],
 		TooLarge: r[refTooLarge], Incomplete: r[refIncomplete], NotRetained: r[refNotRetained], Errors: r[refErrors],
+		Purged: r[refPurged], Tags: r[refTags],
+	}
+	out.RateLimited = s.limited.Load()
+	if p := t.purge; p != nil {
+		out.Purges, out.Purged = p.purges.Load(), p.purged.Load()
+		out.PurgeReads, out.PurgeErrors = p.storeReads.Load(), p.storeErrors.Load()
 	}
 	out.Refreshes, out.RefreshesSkipped = s.refreshes.Load(), s.skipped.Load()
 	out.RefreshErrors, out.RefreshesRunning, out.Panics = s.refreshErrs.Load(), s.running.Load(), s.panics.Load()

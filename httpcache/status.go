@@ -10,6 +10,7 @@ import (
 const (
 	fwdBypass   = "bypass"    // the mode or the request bypassed the cache
 	fwdMethod   = "method"    // the method is not cacheable
+	fwdMiss     = "miss"      // stored, but purged (WithPurge)
 	fwdURIMiss  = "uri-miss"  // nothing stored for the URI
 	fwdVaryMiss = "vary-miss" // stored, but no variant for these request headers
 	fwdRequest  = "request"   // the request asked for a forward (no-cache, max-age, mode)

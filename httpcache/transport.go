@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/tiercache/tiercache"
@@ -44,6 +45,9 @@ type Transport struct {
 	bg        background
 	stats     *counters
 	log       *ratelog.Logger
+	purge     *purger // nil without WithPurge
+	closeBus  sync.Once
+	stripTags bool // remove the tag fields from returned responses
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -63,14 +67,23 @@ func New(m tiercache.Manager, opts ...Option) *Transport {
 	}
 	t.log = ratelog.New(t.opts.logger, 0)
 	t.bg.init(t.opts.maxBackground)
+	if t.opts.purge {
+		t.purge = newPurger(t, m)
+		t.stripTags = !t.opts.keepTags
+		t.purge.bus = newPurgeBus(t.purge, t.opts.bus)
+	}
 	return t
 }
 
 // Close stops background revalidations (stale-while-revalidate) and waits
-// for those running to end. The Transport keeps serving requests afterwards
-// but starts no more background work. Close is idempotent and returns nil.
+// for those running to end, and closes the purge bus subscription
+// (WithBus). The Transport keeps serving requests afterwards but starts no
+// more background work. Close is idempotent and returns nil.
 func (t *Transport) Close() error {
 	t.bg.close()
+	if t.purge != nil {
+		t.closeBus.Do(t.purge.bus.close)
+	}
 	return nil
 }
 
@@ -93,12 +106,13 @@ type call struct {
 	now        time.Time
 	mode       Mode
 	head       bool
-	background bool        // a background revalidation: counted apart, no caller
-	failed     bool        // the origin failed (no answer, or a 5xx served stale)
-	failedCode int16       // the status of that 5xx
-	detail     string      // Cache-Status detail, e.g. a cache error
-	shard      *statsShard // counters of this call
-	found      entry       // the entry lookup returns a pointer to (saves an allocation per hit)
+	background bool           // a background revalidation: counted apart, no caller
+	failed     bool           // the origin failed (no answer, or a 5xx served stale)
+	failedCode int16          // the status of that 5xx
+	detail     string         // Cache-Status detail, e.g. a cache error
+	shard      *statsShard    // counters of this call
+	found      entry          // the entry lookup returns a pointer to (saves an allocation per hit)
+	ho         *handlerOrigin // the wrapped handler, for a Middleware; nil: the upstream RoundTripper
 }
 
 // RoundTrip answers req from the cache when RFC 9111 and the request's mode
@@ -126,6 +140,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func (c *call) roundTrip() (*http.Response, error) {
 	req := c.req
+	if safeMethod(req.Method) {
+		c.bust()
+	}
 	if req.Method != http.MethodGet && req.Method != http.MethodHead {
 		return c.passThrough()
 	}
@@ -185,13 +202,37 @@ func (c *call) onlyIfCached() bool {
 	return c.mode == ModeOnlyIfCached || c.dirs.OnlyIfCached
 }
 
-// send sends req to the origin. It is the only way the rules engine
-// reaches the origin; it times every request for Stats.OriginLatency.
+// send sends req to the origin: the upstream RoundTripper of a Transport,
+// or the wrapped handler of a Middleware (middleware_origin.go). It is the
+// only way the rules engine reaches the origin; it consults the rate
+// limiter first and times every request for Stats.OriginLatency.
 func (c *call) send(req *http.Request) (*http.Response, error) {
+	if err := c.t.waitRate(req); err != nil {
+		return nil, err
+	}
 	start := time.Now()
-	resp, err := c.t.opts.upstream.RoundTrip(req)
+	var resp *http.Response
+	var err error
+	if c.ho != nil {
+		resp, err = c.ho.run(req)
+	} else {
+		resp, err = c.t.opts.upstream.RoundTrip(req)
+	}
 	c.t.stats.observe(start)
 	return resp, err
+}
+
+// waitRate consults the rate limiter (WithRateLimiter) for a request to
+// the origin.
+func (t *Transport) waitRate(req *http.Request) error {
+	if t.opts.limiter == nil {
+		return nil
+	}
+	if err := t.opts.limiter.Wait(req.Context(), req); err != nil {
+		t.stats.limited.Add(1)
+		return fmt.Errorf("httpcache: rate limiter: %w", err)
+	}
+	return nil
 }
 
 // forward sends the request upstream and labels the response; nothing is
@@ -206,8 +247,10 @@ func (c *call) forward(st status) (*http.Response, error) {
 }
 
 // label sets the Cache-Status member st on a response from the origin,
-// counts its outcome and counts the body bytes the caller reads.
+// removes the tag fields (WithPurge), counts its outcome and counts the
+// body bytes the caller reads.
 func (c *call) label(resp *http.Response, st status) {
+	c.t.stripTagFields(resp.Header)
 	c.t.setStatus(resp.Header, c.withDetail(st))
 	if c.background {
 		return
@@ -245,7 +288,13 @@ func (c *call) policy(resp *http.Response, reqTime, respTime time.Time) *tiercac
 // ModeIgnoreRules a 200 response gets a TTL policy that still records its
 // Vary (tiercache.NewTTLPolicyFor).
 func (c *call) policyFor(req *http.Request, resp *http.Response, reqTime, respTime time.Time) *tiercache.Policy {
-	if c.mode == ModeIgnoreRules && resp.StatusCode == http.StatusOK {
+	return c.policyIn(c.mode == ModeIgnoreRules, req, resp, reqTime, respTime)
+}
+
+// policyIn builds the policy of resp as the response to req; forced gives
+// a 200 response the TTL policy of ModeIgnoreRules.
+func (c *call) policyIn(forced bool, req *http.Request, resp *http.Response, reqTime, respTime time.Time) *tiercache.Policy {
+	if forced && resp.StatusCode == http.StatusOK {
 		return tiercache.NewTTLPolicyFor(c.t.ignoreTTL, req, resp, tiercache.WithNow(respTime),
 			tiercache.WithMaxTTL(c.t.ignoreTTL), tiercache.WithShared(c.t.opts.shared))
 	}

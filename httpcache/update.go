@@ -115,7 +115,7 @@ func (c *call) siblings(e *entry) []*entry {
 			c.t.report(c.req, "get", key, err)
 			continue
 		}
-		if resp != nil && pol != nil && len(resp.Header[indexField]) == 0 {
+		if resp != nil && pol != nil && len(resp.Header[indexField]) == 0 && c.current(pol) {
 			out = append(out, &entry{key: key, resp: resp, pol: pol})
 		}
 	}
@@ -143,7 +143,9 @@ func (c *call) freshenVariant(o *entry, fresh http.Header, reqTime, respTime tim
 	if c.dirs.NoStore || !pol.Storable() {
 		return
 	}
-	c.storeVariant(names, o.key[i+1:], resp, pol, respTime)
+	if pol, ok := c.finishPolicy(keepMetadata(o.pol, pol), resp.Header, reqTime, nil); ok {
+		c.storeVariant(names, o.key[i+1:], resp, pol, respTime)
+	}
 }
 
 // variantRequest returns a copy of the call's request carrying the values
@@ -190,7 +192,8 @@ func (c *call) headUpdate(old *entry, resp *http.Response, reqTime, respTime tim
 		c.delete(old.key) // the new metadata forbids storing: no longer usable
 		return false
 	}
-	return c.store(stored, pol, respTime)
+	pol, ok := c.finishPolicy(keepMetadata(old.pol, pol), stored.Header, reqTime, nil)
+	return ok && c.store(stored, pol, respTime)
 }
 
 // headMatches reports whether the 200 response to a HEAD request describes

@@ -151,8 +151,38 @@ func (c *call) lookup() (*entry, string) {
 	if resp == nil || pol == nil || !pol.VaryMatches(c.req.Header) || len(resp.Header[indexField]) > 0 {
 		return nil, fwdVaryMiss
 	}
+	if !c.usable(pol) {
+		return nil, fwdMiss
+	}
 	c.found = entry{key: key, resp: resp, pol: pol}
 	return &c.found, ""
+}
+
+// current reports whether the generations stored in pol are all current,
+// without counting or labelling anything (for entries other than the one
+// served).
+func (c *call) current(pol *tiercache.Policy) bool {
+	return c.t.purge == nil || c.t.purge.check(c.req, pol, c.now) == checkCurrent
+}
+
+// usable reports whether the generations stored in pol are still current
+// (WithPurge). A purged entry is counted and is a miss with detail
+// "purged"; one whose generations cannot be read is a miss with detail
+// "cache-error".
+func (c *call) usable(pol *tiercache.Policy) bool {
+	if c.t.purge == nil {
+		return true
+	}
+	switch c.t.purge.check(c.req, pol, c.now) {
+	case checkPurged:
+		c.t.purge.purged.Add(1)
+		c.detail = "purged"
+		return false
+	case checkUnknown:
+		c.detail = "cache-error"
+		return false
+	}
+	return true
 }
 
 // store writes resp under the request's key, through a variant index when
@@ -182,8 +212,16 @@ func (c *call) storeVariant(names []string, hash string, resp *tiercache.Respons
 	return c.storeAt(variantKeyOf(c.key, nonce, hash), resp, pol, now)
 }
 
-// storeAt puts a response under key and counts the outcome.
+// storeAt puts a response under key, after the store hook (WithStoreHook),
+// and counts the outcome.
 func (c *call) storeAt(key string, resp *tiercache.Response, pol *tiercache.Policy, now time.Time) bool {
+	if f := c.t.opts.onStore; f != nil {
+		n := len(resp.Body)
+		f(c.req, resp)
+		if len(resp.Body) != n && len(resp.Header["Content-Length"]) > 0 {
+			resp.Header["Content-Length"] = []string{itoa(int64(len(resp.Body)))}
+		}
+	}
 	switch {
 	case pol.KeepFor(now) <= 0:
 		c.put(key, resp, pol) // removes an older response (the Manager contract)

@@ -58,6 +58,22 @@ var transportPeers = []transportPeer{
 		},
 	},
 	{
+		// tiercache with purge by tag and URL on: each hit also checks the
+		// generation of the URL's bucket (the origin sends no tags).
+		name: "tiercache+purge",
+		open: func(upstream http.RoundTripper) (http.RoundTripper, func(), error) {
+			m, err := lru.New(lru.Config{MaxEntries: 1000, MaxBytes: 1 << 20})
+			if err != nil {
+				return nil, nil, err
+			}
+			tr := tchttp.New(m, tchttp.WithTransport(upstream), tchttp.WithPurge(true))
+			return tr, func() { tr.Close(); m.Close() }, nil
+		},
+		isHit: func(resp *http.Response) bool {
+			return strings.HasPrefix(resp.Header.Get("Cache-Status"), "tiercache; hit")
+		},
+	},
+	{
 		name: "gregjones",
 		open: func(upstream http.RoundTripper) (http.RoundTripper, func(), error) {
 			tr := httpcache.NewMemoryCacheTransport()
