@@ -2,7 +2,14 @@ package httpcache
 
 import "github.com/tiercache/tiercache"
 
-var _ tiercache.MetricSource = (*Transport)(nil)
+var (
+	_ tiercache.MetricSource = (*Transport)(nil)
+	_ tiercache.MetricSource = (*Middleware)(nil)
+)
+
+// Metrics writes the Middleware's Stats as http.* values, exactly as
+// (*Transport).Metrics does for a Transport.
+func (m *Middleware) Metrics(w tiercache.MetricWriter) { m.t.Metrics(w) }
 
 // Metrics writes the Transport's Stats as http.* values: requests by
 // outcome, body bytes by source, stores, refusals by reason, background
@@ -34,7 +41,7 @@ func (t *Transport) Metrics(w tiercache.MetricWriter) {
 		{"no_store", r.NoStore}, {"private", r.Private}, {"authorization", r.Authorization},
 		{"set_cookie", r.SetCookie}, {"vary_star", r.VaryStar}, {"uncacheable", r.Uncacheable},
 		{"too_large", r.TooLarge}, {"incomplete", r.Incomplete}, {"not_retained", r.NotRetained},
-		{"error", r.Errors},
+		{"error", r.Errors}, {"purged", r.Purged}, {"tags", r.Tags},
 	} {
 		w.Counter("http.store_refusals", refHelp, o.v, tiercache.Label{Name: "reason", Value: o.name})
 	}
@@ -43,5 +50,10 @@ func (t *Transport) Metrics(w tiercache.MetricWriter) {
 	w.Counter("http.refresh_errors", "Background revalidations that failed.", s.RefreshErrors)
 	w.Gauge("http.refreshes_running", "Background revalidations running.", s.RefreshesRunning)
 	w.Counter("http.panics", "Panics recovered in background revalidations.", s.Panics)
+	w.Counter("http.rate_limited", "Origin requests the rate limiter refused (WithRateLimiter).", s.RateLimited)
+	w.Counter("http.purges", "Successful PurgeTag calls and PurgeURL generation moves (WithPurge).", s.Purges)
+	w.Counter("http.purged", "Stored responses found purged by a lookup, served as misses.", s.Purged)
+	w.Counter("http.purge_reads", "Reads of a purge generation from the purge store.", s.PurgeReads)
+	w.Counter("http.purge_errors", "Failed purge-store reads, writes and bus operations.", s.PurgeErrors)
 	w.Latency("http.origin_request_duration", "Time from sending a request to the origin until its response header arrived (or it failed).", s.OriginLatency)
 }

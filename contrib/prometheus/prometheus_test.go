@@ -277,8 +277,10 @@ tiercache_http_stores_total 1
 		"tiercache_http_refreshes_running":                       0,
 		"tiercache_http_origin_request_duration_seconds":         1,
 	})
-	if n := len(got); n != 28 { // 9 outcomes, 2 sources, stores, 10 reasons, 4 refresh values, panics, latency
-		t.Errorf("%d series, want 28", n)
+	// 9 outcomes, 2 sources, stores, 12 reasons, 4 refresh values, panics,
+	// rate limited, 4 purge values, latency
+	if n := len(got); n != 35 {
+		t.Errorf("%d series, want 35", n)
 	}
 }
 
