@@ -8,3 +8,5 @@ require (
 	github.com/klauspost/compress v1.20.4
 	github.com/pquerna/cachecontrol v0.2.0
 )
+
+require github.com/hashicorp/golang-lru/arc/v2 v2.0.7 // indirect

@@ -74,8 +74,13 @@ type Config struct {
 	// 64, halved while a shard would get fewer than 256 entries or 1 MiB. Use 1 for one exact LRU order
 	// over all entries and the largest possible entry (MaxBytes).
 	Shards int
+	// Eviction chooses which entries are dropped to stay within the
+	// budgets: LRU (the zero value), ARC or Adaptive. See Eviction.
+	Eviction Eviction
 	// Now replaces time.Now, in Put and for expiry in Get. It is meant for
-	// tests (a fake clock). A Manager with Now set starts no clock goroutine.
+	// tests (a fake clock) and may start at any time, the zero time
+	// included: deadlines are kept relative to its value at New. A Manager
+	// with Now set starts no clock goroutine.
 	Now func() time.Time
 }
 
@@ -87,6 +92,7 @@ type Manager struct {
 	mask   uint64
 	seed   maphash.Seed
 	now    func() time.Time // nil: time.Now for Put, clock.Now for Get
+	epoch  time.Time        // with now: deadlines are nanoseconds since epoch
 	closed atomic.Bool
 	rel    *release
 }
@@ -113,10 +119,13 @@ func New(cfg Config) (*Manager, error) {
 		seed:   maphash.MakeSeed(),
 		now:    cfg.Now,
 	}
+	bg := budget{cfg.MaxEntries / cfg.Shards, cfg.MaxBytes / int64(cfg.Shards)}
 	for i := range m.shards {
-		m.shards[i].init(cfg.MaxEntries/cfg.Shards, cfg.MaxBytes/int64(cfg.Shards))
+		m.shards[i].init(cfg.Eviction, bg, maphash.Comparable(m.seed, i))
 	}
-	if m.now == nil {
+	if m.now != nil {
+		m.epoch = m.now()
+	} else {
 		clock.Acquire()
 		m.rel = new(release)
 		// A Manager dropped without Close still releases the clock.
@@ -134,6 +143,8 @@ func (cfg *Config) fill() error {
 		return fmt.Errorf("lru: %w: negative MaxBytes %d", tiercache.ErrInvalid, cfg.MaxBytes)
 	case cfg.Shards < 0 || cfg.Shards > MaxShards || bits.OnesCount(uint(cfg.Shards)) > 1:
 		return fmt.Errorf("lru: %w: Shards %d is not a power of two in [1, %d]", tiercache.ErrInvalid, cfg.Shards, MaxShards)
+	case int(cfg.Eviction) >= len(evictionNames):
+		return fmt.Errorf("lru: %w: unknown %v", tiercache.ErrInvalid, cfg.Eviction)
 	}
 	if cfg.MaxEntries == 0 {
 		cfg.MaxEntries = DefaultMaxEntries
@@ -215,7 +226,7 @@ func (m *Manager) Put(_ context.Context, key string, resp *tiercache.Response, p
 		return nil, fmt.Errorf("lru: %w: entry of %d bytes exceeds the shard budget of %d bytes (MaxBytes/Shards)",
 			tiercache.ErrTooLarge, size, s.maxBytes)
 	}
-	e := entry{resp: resp, pol: pol, deadline: deadline(now.UnixNano(), ttl), size: size}
+	e := entry{resp: resp, pol: pol, deadline: deadline(m.nanos(now), ttl), size: size}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -256,7 +267,7 @@ func (m *Manager) remove(s *shard, key string) error {
 	if s.closed {
 		return errClosed
 	}
-	s.lru.Remove(key)
+	s.ev.remove(key)
 	return nil
 }
 
@@ -272,9 +283,20 @@ func (m *Manager) shard(key string) *shard {
 // Config.Now in tests.
 func (m *Manager) nowNanos() int64 {
 	if m.now != nil {
-		return m.now().UnixNano()
+		return m.nanos(m.now())
 	}
 	return clock.Now()
+}
+
+// nanos converts t to the time base of deadlines: Unix nanoseconds for the
+// real clock; for Config.Now, nanoseconds since its value at New, so that a
+// fake clock anywhere in time (the zero time, before 1970) is exact within
+// 292 years of its start.
+func (m *Manager) nanos(t time.Time) int64 {
+	if m.now != nil {
+		return int64(t.Sub(m.epoch))
+	}
+	return t.UnixNano()
 }
 
 // wallNow is the time Put computes retention from.
@@ -285,9 +307,10 @@ func (m *Manager) wallNow() time.Time {
 	return time.Now()
 }
 
-// deadline returns now+ttl in Unix nanoseconds, saturated at math.MaxInt64.
+// deadline returns now+ttl, saturated at math.MaxInt64. A negative now
+// cannot overflow and is not saturated.
 func deadline(now int64, ttl time.Duration) int64 {
-	if int64(ttl) > math.MaxInt64-now {
+	if now > 0 && int64(ttl) > math.MaxInt64-now {
 		return math.MaxInt64
 	}
 	return now + int64(ttl)

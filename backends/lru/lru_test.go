@@ -52,10 +52,8 @@ func checkAccounting(t testing.TB, m *Manager, cfg Config) {
 		s := &m.shards[i]
 		s.mu.Lock()
 		var sum int64
-		for _, e := range s.lru.Values() {
-			sum += e.size
-		}
-		got, limit := s.bytes, s.maxBytes
+		s.ev.each(func(_ string, e entry) { sum += e.size })
+		got, limit := s.ev.bytes(), s.maxBytes
 		s.mu.Unlock()
 		if got != sum || got > limit {
 			t.Fatalf("shard %d counts %d bytes, entries sum to %d, budget %d", i, got, sum, limit)
