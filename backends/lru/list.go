@@ -10,6 +10,7 @@ type node struct {
 	hash       uint64 // maphash of key, for the frequency sketch (Adaptive)
 	entry             // the zero entry for a ghost
 	where      uint8  // the list the node is on (see the evictors)
+	refused    bool   // Adaptive: the key was refused admission lately
 }
 
 // list is an intrusive, circular, doubly linked list of nodes with a
