@@ -53,13 +53,20 @@ func benchRaw(b *testing.B) *hlru.Cache[string, *rawEntry] {
 	return c
 }
 
+// evictions are the Config.Eviction values every benchmark runs with.
+var evictions = []Eviction{LRU, ARC, Adaptive}
+
 func BenchmarkGet(b *testing.B) {
-	m, ctx := benchManager(b, Config{}), context.Background()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if resp, _, _ := m.Get(ctx, benchKeys[i%hotKeys]); resp == nil {
-			b.Fatal("miss")
-		}
+	for _, ev := range evictions {
+		b.Run(ev.String(), func(b *testing.B) {
+			m, ctx := benchManager(b, Config{Eviction: ev}), context.Background()
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if resp, _, _ := m.Get(ctx, benchKeys[i%hotKeys]); resp == nil {
+					b.Fatal("miss")
+				}
+			}
+		})
 	}
 }
 
@@ -74,7 +81,9 @@ func BenchmarkRawLRUGet(b *testing.B) {
 }
 
 func BenchmarkGetParallel(b *testing.B) {
-	benchGetParallel(b, benchManager(b, Config{}))
+	for _, ev := range evictions {
+		b.Run(ev.String(), func(b *testing.B) { benchGetParallel(b, benchManager(b, Config{Eviction: ev})) })
+	}
 }
 
 // BenchmarkGetParallelShards measures the shard counts the default is chosen from.
@@ -119,13 +128,17 @@ func BenchmarkRawLRUGetParallel(b *testing.B) {
 // BenchmarkPut overwrites hot keys: the steady state of a cache that holds
 // its working set.
 func BenchmarkPut(b *testing.B) {
-	m, ctx := benchManager(b, Config{}), context.Background()
-	resp, pol := tiercachetest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if _, err := m.Put(ctx, benchKeys[i%hotKeys], resp, pol); err != nil {
-			b.Fatal(err)
-		}
+	for _, ev := range evictions {
+		b.Run(ev.String(), func(b *testing.B) {
+			m, ctx := benchManager(b, Config{Eviction: ev}), context.Background()
+			resp, pol := tiercachetest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if _, err := m.Put(ctx, benchKeys[i%hotKeys], resp, pol); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
@@ -140,12 +153,16 @@ func BenchmarkRawLRUPut(b *testing.B) {
 
 // BenchmarkPutEvict inserts new keys into a full cache: every Put evicts.
 func BenchmarkPutEvict(b *testing.B) {
-	m, ctx := benchManager(b, Config{MaxEntries: hotKeys / 2, Shards: 1}), context.Background()
-	resp, pol := tiercachetest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if _, err := m.Put(ctx, benchKeys[i%hotKeys], resp, pol); err != nil {
-			b.Fatal(err)
-		}
+	for _, ev := range evictions {
+		b.Run(ev.String(), func(b *testing.B) {
+			m, ctx := benchManager(b, Config{MaxEntries: hotKeys / 2, Shards: 1, Eviction: ev}), context.Background()
+			resp, pol := tiercachetest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if _, err := m.Put(ctx, benchKeys[i%hotKeys], resp, pol); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

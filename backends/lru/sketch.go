@@ -20,9 +20,10 @@ package lru
 // is at the minimum of the four and below 15 (a conservative update). So
 // one-hit wonders never reach the counters, which stay accurate with few
 // of them. The estimate is the minimum of the key's counters, plus 1 when
-// its doorkeeper bits are set: 0 to 16. A count-min estimate never falls
-// short of the true count since the last halving (capped at 16); it
-// exceeds it only when all four counters are shared with other keys.
+// its doorkeeper bits are set: 0 to 16. Until a halving it never falls
+// short of the key's requests (capped at 16) and exceeds them only when
+// each of the key's four counters (or both doorkeeper bits) also count
+// other keys; TestSketchError measures how often.
 //
 // Ageing. After period recorded requests (resetFactor per entry of
 // capacity) every counter is halved and the doorkeeper cleared, so that
@@ -82,32 +83,32 @@ func (s *sketch) grow(capacity int) {
 	s.period = resetFactor * s.cap
 }
 
-// slots are the positions of one key in its block.
-type slots struct {
-	b   int    // offset of the block in the table
-	r   uint64 // second mix of the hash: the in-block positions
-	dk  [2]uint64
-	dkw [2]int
-}
-
-func (s *sketch) slots(h uint64) slots {
+// block returns the 64-byte block of the key of hash h and the second mix
+// of h, whose bits place the key inside the block:
+//
+//	bits  0-15  the key's counter in words 0-3 (4 bits each)
+//	bits 16-21  one of its refused bits
+//	bits 40-53  its doorkeeper bits (7 bits each, of 128)
+//	bits 54-59  its other refused bit
+func (s *sketch) block(h uint64) (*[blockWords]uint64, uint64) {
 	b := int((h>>32)*s.blocks>>32) * blockWords
-	r := h * mixConstant
-	d0, d1 := (r>>40)&127, (r>>47)&127
-	return slots{b: b, r: r,
-		dkw: [2]int{b + doorWord + int(d0>>6), b + doorWord + int(d1>>6)},
-		dk:  [2]uint64{1 << (d0 & 63), 1 << (d1 & 63)}}
+	return (*[blockWords]uint64)(s.table[b : b+blockWords]), h * mixConstant
 }
 
-// counter returns the word and bit offset of the key's counter i.
-func (k *slots) counter(i int) (int, uint) {
-	return k.b + i, uint((k.r>>(4*i))&15) << 2
+// door returns the key's two doorkeeper words (indexes into its block) and
+// bits.
+func door(r uint64) (w0, w1 int, m0, m1 uint64) {
+	d0, d1 := (r>>40)&127, (r>>47)&127
+	return doorWord + int(d0>>6), doorWord + int(d1>>6), 1 << (d0 & 63), 1 << (d1 & 63)
+}
+
+// counterOffsets returns the bit offsets of the key's counters in words 0-3.
+func counterOffsets(r uint64) (o0, o1, o2, o3 uint) {
+	return uint(r&15) << 2, uint(r>>4&15) << 2, uint(r>>8&15) << 2, uint(r>>12&15) << 2
 }
 
 // refusedMask returns the key's 2 bits in a refused generation word.
-func (k *slots) refusedMask() uint64 {
-	return 1<<((k.r>>54)&63) | 1<<((k.r>>16)&63)
-}
+func refusedMask(r uint64) uint64 { return 1<<((r>>54)&63) | 1<<((r>>16)&63) }
 
 // add records one request for the key of hash h. It reports whether a
 // halving is due (the caller runs reset off the hit path).
@@ -116,25 +117,27 @@ func (s *sketch) add(h uint64) bool {
 		return false
 	}
 	s.added++
-	k := s.slots(h)
-	t := s.table
-	if t[k.dkw[0]]&k.dk[0] == 0 || t[k.dkw[1]]&k.dk[1] == 0 {
-		t[k.dkw[0]] |= k.dk[0]
-		t[k.dkw[1]] |= k.dk[1]
+	blk, r := s.block(h)
+	w0, w1, m0, m1 := door(r)
+	if blk[w0]&m0 == 0 || blk[w1]&m1 == 0 {
+		blk[w0] |= m0
+		blk[w1] |= m1
 		return s.added >= s.period
 	}
-	var w [4]int
-	var off [4]uint
-	least := uint64(counterMax)
-	for i := range 4 {
-		w[i], off[i] = k.counter(i)
-		least = min(least, t[w[i]]>>off[i]&0xf)
-	}
-	if least < counterMax {
-		for i := range 4 {
-			if t[w[i]]>>off[i]&0xf == least {
-				t[w[i]] += 1 << off[i]
-			}
+	o0, o1, o2, o3 := counterOffsets(r)
+	c0, c1, c2, c3 := blk[0]>>o0&15, blk[1]>>o1&15, blk[2]>>o2&15, blk[3]>>o3&15
+	if least := min(c0, c1, c2, c3); least < counterMax {
+		if c0 == least {
+			blk[0] += 1 << o0
+		}
+		if c1 == least {
+			blk[1] += 1 << o1
+		}
+		if c2 == least {
+			blk[2] += 1 << o2
+		}
+		if c3 == least {
+			blk[3] += 1 << o3
 		}
 	}
 	return s.added >= s.period
@@ -146,17 +149,13 @@ func (s *sketch) estimate(h uint64) int {
 	if s.table == nil {
 		return 0
 	}
-	k := s.slots(h)
-	t := s.table
-	if t[k.dkw[0]]&k.dk[0] == 0 || t[k.dkw[1]]&k.dk[1] == 0 {
-		return 0
+	blk, r := s.block(h)
+	o0, o1, o2, o3 := counterOffsets(r)
+	n := int(min(blk[0]>>o0&15, blk[1]>>o1&15, blk[2]>>o2&15, blk[3]>>o3&15))
+	if w0, w1, m0, m1 := door(r); blk[w0]&m0 != 0 && blk[w1]&m1 != 0 {
+		n++
 	}
-	least := uint64(counterMax)
-	for i := range 4 {
-		w, off := k.counter(i)
-		least = min(least, t[w]>>off&0xf)
-	}
-	return int(least) + 1
+	return n
 }
 
 // reset halves every counter and clears the doorkeeper.
@@ -182,8 +181,8 @@ func (s *sketch) refuse(h uint64) {
 		}
 		s.refused = 1
 	}
-	k := s.slots(h)
-	s.table[k.b+refusedWord] |= k.refusedMask()
+	blk, r := s.block(h)
+	blk[refusedWord] |= refusedMask(r)
 }
 
 // wasRefused reports whether the key of hash h was refused lately, and
@@ -192,13 +191,12 @@ func (s *sketch) wasRefused(h uint64) bool {
 	if s.table == nil {
 		return false
 	}
-	k := s.slots(h)
-	m := k.refusedMask()
-	t := s.table[k.b+refusedWord : k.b+refusedWord+2]
-	if t[0]&m != m && t[1]&m != m {
+	blk, r := s.block(h)
+	m := refusedMask(r)
+	if blk[refusedWord]&m != m && blk[refusedWord+1]&m != m {
 		return false
 	}
-	t[0] &^= m
-	t[1] &^= m
+	blk[refusedWord] &^= m
+	blk[refusedWord+1] &^= m
 	return true
 }
