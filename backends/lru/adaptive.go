@@ -24,7 +24,7 @@ func newAdaptive(bg budget, salt uint64) *adaptiveEvictor {
 }
 
 func (a *adaptiveEvictor) get(key string) (entry, bool) {
-	h := maphash.String(a.seed, key)
+	h := a.hash(key)
 	n := a.p.nodes[h]
 	if n == nil || n.key != key {
 		a.p.record(h)
@@ -42,7 +42,7 @@ func (a *adaptiveEvictor) get(key string) (entry, bool) {
 }
 
 func (a *adaptiveEvictor) add(key string, e entry) (evicted, rejected int) {
-	h := maphash.String(a.seed, key)
+	h := a.hash(key)
 	if n := a.p.nodes[h]; n != nil {
 		if n.key == key {
 			old := n.size
@@ -63,7 +63,7 @@ func (a *adaptiveEvictor) add(key string, e entry) (evicted, rejected int) {
 }
 
 func (a *adaptiveEvictor) remove(key string) {
-	h := maphash.String(a.seed, key)
+	h := a.hash(key)
 	if n := a.p.nodes[h]; n != nil && n.key == key {
 		if a.cl.on && a.cl.sampled(h) {
 			a.cl.remove(h)
@@ -81,3 +81,6 @@ func (a *adaptiveEvictor) each(fn func(string, entry)) {
 		fn(n.key, n.entry)
 	}
 }
+
+// hash returns the 64-bit hash the shard keys key by.
+func (a *adaptiveEvictor) hash(key string) uint64 { return maphash.String(a.seed, key) }

@@ -28,7 +28,7 @@ type climber struct {
 	rung           int  // index into windowShares of the shard's share
 	lo, hi         policy
 	hitsLo, hitsHi int
-	n              int // sampled requests in the current sample
+	n              int  // sampled requests in the current sample
 	on             bool // simulating
 	tried          bool // start was called
 }

@@ -72,15 +72,35 @@ func (s *sketch) grow(capacity int) {
 	s.table, s.blocks = make([]uint64, blocks*blockWords), blocks
 	if oldBlocks > 0 {
 		// A key's block is its hash's top 32 bits scaled to the block
-		// count, so the keys of new block j were in old block about
-		// j*oldBlocks/blocks: it starts with that block's counts.
+		// count, so the keys of new block j were in old blocks j*o/n to
+		// ((j+1)*o-1)/n (one or two): it starts with their counts merged,
+		// so that no estimate falls.
 		for j := range blocks {
-			i := j * oldBlocks / blocks
-			copy(s.table[j*blockWords:(j+1)*blockWords], old[i*blockWords:(i+1)*blockWords])
+			first, last := j*oldBlocks/blocks, ((j+1)*oldBlocks-1)/blocks
+			nb := s.table[j*blockWords : (j+1)*blockWords]
+			copy(nb, old[first*blockWords:(first+1)*blockWords])
+			for i := first + 1; i <= last; i++ {
+				ob := old[i*blockWords : (i+1)*blockWords]
+				for w := range doorWord {
+					nb[w] = nibbleMax(nb[w], ob[w])
+				}
+				for w := doorWord; w < blockWords; w++ {
+					nb[w] |= ob[w]
+				}
+			}
 		}
 	}
 	s.cap = capacity
 	s.period = resetFactor * s.cap
+}
+
+// nibbleMax returns the counter-wise maximum of two counter words.
+func nibbleMax(a, b uint64) uint64 {
+	var m uint64
+	for off := 0; off < 64; off += 4 {
+		m |= max(a>>off&15, b>>off&15) << off
+	}
+	return m
 }
 
 // block returns the 64-byte block of the key of hash h and the second mix
