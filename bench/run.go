@@ -16,10 +16,11 @@ import (
 
 // env is what the layouts of one run share.
 type env struct {
-	o      *options
-	w      *workload.Workload
-	mc     *mcServer
-	stderr io.Writer
+	o        *options
+	w        *workload.Workload
+	mc       *mcServer
+	stderr   io.Writer
+	eviction lru.Eviction // of the front tier of the layouts being run
 }
 
 // benchmark generates the workload and runs every requested layout.
@@ -39,15 +40,18 @@ func benchmark(o *options, stderr io.Writer) (*Report, error) {
 		e.mc = findMemcached(o, stderr)
 		defer e.mc.stop()
 	}
-	for _, id := range o.layouts {
-		spec := specOf(id)
-		if spec.lower == "memcached" && e.mc == nil {
-			if o.memcached != "" || !isDefaultLayouts(o.layouts) {
-				rep.Notes = append(rep.Notes, "skipped "+spec.name+": no memcached")
+	for _, ev := range o.trace.evictions {
+		e.eviction = ev
+		for _, id := range o.layouts {
+			spec := specOf(id)
+			if spec.lower == "memcached" && e.mc == nil {
+				if ev == o.trace.evictions[0] && (o.memcached != "" || !isDefaultLayouts(o.layouts)) {
+					rep.Notes = append(rep.Notes, "skipped "+spec.name+": no memcached")
+				}
+				continue
 			}
-			continue
+			rep.Rows = append(rep.Rows, withEviction(e.runLayout(spec), ev))
 		}
-		rep.Rows = append(rep.Rows, e.runLayout(spec))
 	}
 	rep.Che = e.cheCheck(rep.Rows)
 	return rep, nil

@@ -242,7 +242,7 @@ func TestAdaptiveAdmissionByBytes(t *testing.T) {
 }
 
 // TestAdaptiveBeatsLRUOnPrefix replays the OLTP prefix: Adaptive must beat
-// LRU clearly and be within a point of ARC or better.
+// LRU clearly and be within 2 points of ARC (the prefix is mostly warm-up).
 func TestAdaptiveBeatsLRUOnPrefix(t *testing.T) {
 	tr := loadLIS(t, prefixTrace)
 	got := map[Eviction]float64{}
@@ -250,8 +250,8 @@ func TestAdaptiveBeatsLRUOnPrefix(t *testing.T) {
 		got[ev] = replayHitRatio(t, tr, ev, 1000)
 	}
 	t.Logf("OLTP prefix, 1000 entries: %v", got)
-	if got[Adaptive] < got[LRU]+3 || got[Adaptive] < got[ARC]-1 {
-		t.Fatalf("hit ratios %v: Adaptive must beat LRU by 3 points and be within 1 of ARC", got)
+	if got[Adaptive] < got[LRU]+5 || got[Adaptive] < got[ARC]-2 {
+		t.Fatalf("hit ratios %v: Adaptive must beat LRU by 5 points and be within 2 of ARC", got)
 	}
 }
 
