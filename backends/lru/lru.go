@@ -1,15 +1,21 @@
 // Package lru is an in-process tiercache.Manager bounded by entries and bytes.
 //
 // It keeps *tiercache.Response and *tiercache.Policy values as they are (no
-// encoding) in a least-recently-used cache built on the non-locking
-// simplelru.LRU of hashicorp/golang-lru/v2. Keys are spread by hash/maphash
-// over shards, each an LRU under its own sync.Mutex that also keeps the byte
-// count, so that Gets on different shards run in parallel.
+// encoding). Keys are spread by hash/maphash over shards, each under its own
+// sync.Mutex that also guards its replacement structure and byte count, so
+// that Gets on different shards run in parallel.
+//
+// Config.Eviction chooses the replacement (see Eviction): LRU (the default,
+// golang-lru/v2's non-locking simplelru), ARC (golang-lru's arc/v2
+// algorithm) or Adaptive (W-TinyLFU admission with a hill-climbed window,
+// this package's own; ADAPTIVE.md has its design and measured hit ratios).
+// With every eviction a hit takes the shard lock only, reads no clock and
+// does not allocate.
 //
 // Budgets are per shard: each shard holds at most MaxEntries/Shards entries
 // and MaxBytes/Shards bytes, so the totals never exceed MaxEntries and
 // MaxBytes, and the largest entry a Manager accepts is MaxBytes/Shards bytes.
-// Recency is tracked per shard: the entry evicted is the oldest of its shard.
+// Replacement is per shard: the entry evicted is chosen among its shard's.
 //
 // An entry's size is Response.Size() + len(key) + EntryOverhead plus the
 // request header values its Policy varies on (see EntryOverhead).
@@ -84,7 +90,7 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Manager is an in-process, sharded LRU tiercache.Manager. It is safe for
+// Manager is an in-process, sharded tiercache.Manager. It is safe for
 // concurrent use. Values returned by Get are the ones given to Put, shared
 // with every caller: treat them as read-only (Response.Clone to modify).
 type Manager struct {
@@ -176,8 +182,10 @@ func defaultShards(maxEntries int, maxBytes int64, procs int) int {
 
 // Get returns the response and policy stored under key, or (nil, nil, nil) on
 // a miss. An entry past its deadline is removed and counted as a miss. A hit
-// costs a maphash of the key, one shard lock and no allocation; Get never
-// calls time.Now (see the package doc for the expiry precision). ctx is not
+// costs one shard lock and no allocation (a maphash of the key with more
+// than one shard or with Adaptive, which also records the request in its
+// sketch); Get never calls time.Now (see the package doc for the expiry
+// precision). ctx is not
 // consulted: the lookup is in memory and short, so a cancelled context still
 // returns the entry. The values are shared: do not modify them. After Close,
 // Get returns an error wrapping tiercache.ErrClosed.
@@ -200,7 +208,9 @@ func (m *Manager) Get(_ context.Context, key string) (*tiercache.Response, *tier
 // and any older value under key is removed. An entry larger than a shard's
 // byte budget (MaxBytes/Shards) is refused with an error wrapping
 // tiercache.ErrTooLarge, and any older value under key is removed. Otherwise
-// the oldest entries of the shard are evicted until it is within budget.
+// entries of the shard are evicted, as Config.Eviction chooses, until it is
+// within budget; Adaptive may evict the new entry itself (it was not
+// admitted: Stats.Rejections), so a Get right after a Put may miss.
 // Put calls time.Now (or Config.Now) once, walks resp's header map to size
 // it, and takes one shard lock; it allocates only when key is new. ctx is not
 // consulted. Invalid arguments give an error wrapping tiercache.ErrInvalid;

@@ -9,14 +9,20 @@ import (
 
 // EntryOverhead is the memory, in bytes, counted for each entry beyond
 // Response.Size() and len(key). On 64-bit platforms it is, rounded up to
-// allocator size classes:
+// allocator size classes, for LRU:
 //
 //	112  the simplelru list element (links, key and value headers, unused expiry fields)
 //	 48  the map slot (key and element pointer at the map's average load)
 //	 96  the *tiercache.Policy
 //
-// Each request header field the policy varies on adds 32 bytes plus the
-// length of its name and value.
+// ARC and Adaptive keep an 80-byte node and a smaller map slot (24 and 16
+// bytes plus load) instead. Adaptive fits what it keeps beside the entries
+// in the same 256: 16 bytes of sketch per entry of capacity and about 4
+// bytes of simulated entries (climber.go). ARC also remembers up to one
+// evicted key per entry of capacity (a ghost: node, map slot and the key's
+// bytes, about 110 bytes plus the key), which is not counted. Each request
+// header field the policy varies on adds 32 bytes plus the length of its
+// name and value.
 const EntryOverhead = 256
 
 // varyFieldOverhead is the two string headers of a tiercache.VaryField.
