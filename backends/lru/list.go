@@ -36,14 +36,6 @@ func (l *list) front() *node {
 	return l.root.next
 }
 
-// back returns the most recently used node, or nil.
-func (l *list) back() *node {
-	if l.len == 0 {
-		return nil
-	}
-	return l.root.prev
-}
-
 // following returns the node after n towards the back, or nil at the end.
 func (l *list) following(n *node) *node {
 	if n.next == &l.root {
