@@ -1,30 +1,39 @@
 package lru
 
-import "hash/maphash"
-
 // adaptiveEvictor is the Adaptive eviction: a W-TinyLFU policy over the
 // shard's entries (policy.go) whose window share a climber tunes
-// (climber.go). Keys are looked up by a 64-bit maphash; a node keeps its
+// (climber.go). Keys are looked up by a 64-bit hash, a remix of the
+// Manager's maphash (computed before the shard lock); a node keeps its
 // key, so that two keys with the same hash (a 2^-64 chance per pair) never
 // read each other's entry: the later Put replaces the other key's entry.
 type adaptiveEvictor struct {
 	p    policy
 	cl   climber
-	seed maphash.Seed
 	salt uint64
 	drop func(*node) // releases an evicted node's values (built once)
 }
 
 func newAdaptive(bg budget, salt uint64) *adaptiveEvictor {
-	a := &adaptiveEvictor{seed: maphash.MakeSeed(), salt: salt}
+	a := &adaptiveEvictor{salt: salt}
 	a.cl.rung = initialRung
 	a.p.init(bg, windowShares[initialRung], salt)
 	a.drop = func(n *node) { n.key, n.entry = "", entry{} }
 	return a
 }
 
-func (a *adaptiveEvictor) get(key string) (entry, bool) {
-	h := a.hash(key)
+// remix spreads the Manager's hash, whose low bits choose the shard and so
+// are the same for every key of a shard, over all 64 bits (the finalizer
+// of MurmurHash3; a bijection, so distinct hashes stay distinct).
+func remix(h uint64) uint64 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	return h ^ h>>33
+}
+
+func (a *adaptiveEvictor) get(key string, h uint64) (entry, bool) {
+	h = remix(h)
 	n := a.p.nodes[h]
 	if n == nil || n.key != key {
 		a.p.record(h)
@@ -41,8 +50,8 @@ func (a *adaptiveEvictor) get(key string) (entry, bool) {
 	return n.entry, true
 }
 
-func (a *adaptiveEvictor) add(key string, e entry) (evicted, rejected int) {
-	h := a.hash(key)
+func (a *adaptiveEvictor) add(key string, h uint64, e entry) (evicted, rejected int) {
+	h = remix(h)
 	if n := a.p.nodes[h]; n != nil {
 		if n.key == key {
 			old := n.size
@@ -62,8 +71,8 @@ func (a *adaptiveEvictor) add(key string, e entry) (evicted, rejected int) {
 	return evicted, rejected
 }
 
-func (a *adaptiveEvictor) remove(key string) {
-	h := a.hash(key)
+func (a *adaptiveEvictor) remove(key string, h uint64) {
+	h = remix(h)
 	if n := a.p.nodes[h]; n != nil && n.key == key {
 		if a.cl.on && a.cl.sampled(h) {
 			a.cl.remove(h)
@@ -81,6 +90,3 @@ func (a *adaptiveEvictor) each(fn func(string, entry)) {
 		fn(n.key, n.entry)
 	}
 }
-
-// hash returns the 64-bit hash the shard keys key by.
-func (a *adaptiveEvictor) hash(key string) uint64 { return maphash.String(a.seed, key) }

@@ -29,6 +29,8 @@ type climber struct {
 	lo, hi         policy
 	hitsLo, hitsHi int
 	n              int  // sampled requests in the current sample
+	turns          int  // sampled requests per decision, per simulated entry
+	dir            int  // direction of the last step: -1, 0, +1
 	on             bool // simulating
 	tried          bool // start was called
 }
@@ -40,7 +42,8 @@ const (
 	initialRung   = 2  // 1%, W-TinyLFU's default
 	maxSampleBits = 6  // sample at most 1 key in 64
 	minSimEntries = 64 // a miniature simulation holds at least this many entries
-	sampleTurns   = 4  // sampled requests per decision, per simulated entry
+	firstTurns    = 1  // sampled requests per decision and simulated entry, at first
+	maxTurns      = 4  // ... after the climb has turned back twice
 	sampleMix     = 0xd6e8feb86659fd93
 )
 
@@ -54,6 +57,7 @@ func (c *climber) start(bg budget, entries int, seed uint64) {
 		c.bits++
 	}
 	sim := budget{max(bg.entries>>c.bits, 1), max(bg.bytes>>c.bits, 1)}
+	c.turns = firstTurns
 	c.lo.init(sim, windowShares[c.rung-1], seed+1)
 	c.hi.init(sim, windowShares[c.rung+1], seed+2)
 	c.on = true
@@ -69,7 +73,7 @@ func (c *climber) sampled(h uint64) bool { return (h*sampleMix)>>(64-c.bits) == 
 func (c *climber) request(h uint64, n *node) bool {
 	c.hitsLo += c.simulate(&c.lo, h, n)
 	c.hitsHi += c.simulate(&c.hi, h, n)
-	if c.n++; c.n < sampleTurns*max(len(c.lo.nodes), minSimEntries) {
+	if c.n++; c.n < c.turns*max(len(c.lo.nodes), minSimEntries) {
 		return false
 	}
 	return c.decide()
@@ -117,6 +121,12 @@ func (c *climber) decide() bool {
 	c.n, c.hitsLo, c.hitsHi = 0, 0, 0
 	if c.rung == rung {
 		return false
+	}
+	if dir := c.rung - rung; dir != c.dir {
+		if c.dir != 0 {
+			c.turns = min(2*c.turns, maxTurns) // turned back: near the top, sample longer
+		}
+		c.dir = dir
 	}
 	c.lo.setShare(windowShares[max(c.rung-1, 0)])
 	c.hi.setShare(windowShares[min(c.rung+1, len(windowShares)-1)])

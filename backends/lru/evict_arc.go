@@ -32,7 +32,7 @@ func newARC(bg budget) *arcEvictor {
 
 func (a *arcEvictor) resident() int { return a.t1.len + a.t2.len }
 
-func (a *arcEvictor) get(key string) (entry, bool) {
+func (a *arcEvictor) get(key string, _ uint64) (entry, bool) {
 	n, ok := a.nodes[key]
 	switch {
 	case !ok:
@@ -49,7 +49,7 @@ func (a *arcEvictor) get(key string) (entry, bool) {
 	return n.entry, true
 }
 
-func (a *arcEvictor) add(key string, e entry) (evicted, rejected int) {
+func (a *arcEvictor) add(key string, _ uint64, e entry) (evicted, rejected int) {
 	n, ok := a.nodes[key]
 	if !ok {
 		return a.addNew(key, e), 0
@@ -170,7 +170,7 @@ func (a *arcEvictor) list(where uint8) *list {
 	return &a.b2
 }
 
-func (a *arcEvictor) remove(key string) {
+func (a *arcEvictor) remove(key string, _ uint64) {
 	if n, ok := a.nodes[key]; ok {
 		a.list(n.where).unlink(n)
 		n.where = arcNone

@@ -22,9 +22,9 @@ func newLRUEvictor(bg budget) *lruEvictor {
 	return l
 }
 
-func (l *lruEvictor) get(key string) (entry, bool) { return l.lru.Get(key) }
+func (l *lruEvictor) get(key string, _ uint64) (entry, bool) { return l.lru.Get(key) }
 
-func (l *lruEvictor) add(key string, e entry) (evicted, rejected int) {
+func (l *lruEvictor) add(key string, _ uint64, e entry) (evicted, rejected int) {
 	if old, ok := l.lru.Peek(key); ok {
 		l.size -= old.size // Add replaces without calling the callback
 	}
@@ -39,7 +39,7 @@ func (l *lruEvictor) add(key string, e entry) (evicted, rejected int) {
 	return evicted, 0
 }
 
-func (l *lruEvictor) remove(key string) { l.lru.Remove(key) }
+func (l *lruEvictor) remove(key string, _ uint64) { l.lru.Remove(key) }
 func (l *lruEvictor) len() int          { return l.lru.Len() }
 func (l *lruEvictor) bytes() int64      { return l.size }
 func (l *lruEvictor) purge()            { l.lru.Purge() }

@@ -59,15 +59,17 @@ func ParseEviction(s string) (Eviction, error) {
 // use; the shard's mutex guards it.
 type evictor interface {
 	// get returns the entry under key and records the access; ok is false
-	// on a miss (which Adaptive also records). It does not allocate.
-	get(key string) (e entry, ok bool)
+	// on a miss (which Adaptive also records). It does not allocate. h is
+	// the Manager's maphash of key, computed before the shard lock (0 when
+	// hashed is false).
+	get(key string, h uint64) (e entry, ok bool)
 	// add stores e under key, replacing any older entry, then evicts until
 	// the shard is within its budgets. e fits the byte budget on its own.
 	// It returns the number of entries evicted and, of those, how many
 	// were new entries refused by admission (Adaptive only).
-	add(key string, e entry) (evicted, rejected int)
+	add(key string, h uint64, e entry) (evicted, rejected int)
 	// remove deletes key if present.
-	remove(key string)
+	remove(key string, h uint64)
 	// len and bytes return the resident entries and the sum of their sizes.
 	len() int
 	bytes() int64
@@ -96,3 +98,6 @@ func newEvictor(ev Eviction, bg budget, seed uint64) evictor {
 	}
 	return newLRUEvictor(bg)
 }
+
+// hashed reports whether evictions of kind ev use the key's hash.
+func (ev Eviction) hashed() bool { return ev == Adaptive }

@@ -96,6 +96,7 @@ type Config struct {
 type Manager struct {
 	shards []shard
 	mask   uint64
+	hashed bool // compute the key's maphash: more than one shard, or Adaptive
 	seed   maphash.Seed
 	now    func() time.Time // nil: time.Now for Put, clock.Now for Get
 	epoch  time.Time        // with now: deadlines are nanoseconds since epoch
@@ -122,6 +123,7 @@ func New(cfg Config) (*Manager, error) {
 	m := &Manager{
 		shards: make([]shard, cfg.Shards),
 		mask:   uint64(cfg.Shards - 1),
+		hashed: cfg.Shards > 1 || cfg.Eviction.hashed(),
 		seed:   maphash.MakeSeed(),
 		now:    cfg.Now,
 	}
@@ -191,13 +193,13 @@ func defaultShards(maxEntries int, maxBytes int64, procs int) int {
 // Get returns an error wrapping tiercache.ErrClosed.
 func (m *Manager) Get(_ context.Context, key string) (*tiercache.Response, *tiercache.Policy, error) {
 	now := m.nowNanos()
-	s := m.shard(key)
+	s, h := m.shard(key)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return nil, nil, errClosed
 	}
-	e := s.getLocked(key, now)
+	e := s.getLocked(key, h, now)
 	s.mu.Unlock()
 	return e.resp, e.pol, nil
 }
@@ -221,16 +223,16 @@ func (m *Manager) Put(_ context.Context, key string, resp *tiercache.Response, p
 	}
 	now := m.wallNow()
 	ttl := pol.KeepFor(now)
-	s := m.shard(key)
+	s, h := m.shard(key)
 	if ttl <= 0 {
-		if err := m.remove(s, key); err != nil {
+		if err := m.remove(s, key, h); err != nil {
 			return nil, err
 		}
 		return resp, nil
 	}
 	size := entrySize(key, resp, pol)
 	if size > s.maxBytes {
-		if err := m.remove(s, key); err != nil {
+		if err := m.remove(s, key, h); err != nil {
 			return nil, err
 		}
 		return nil, fmt.Errorf("lru: %w: entry of %d bytes exceeds the shard budget of %d bytes (MaxBytes/Shards)",
@@ -242,7 +244,7 @@ func (m *Manager) Put(_ context.Context, key string, resp *tiercache.Response, p
 	if s.closed {
 		return nil, errClosed
 	}
-	s.putLocked(key, e)
+	s.putLocked(key, h, e)
 	return resp, nil
 }
 
@@ -250,7 +252,8 @@ func (m *Manager) Put(_ context.Context, key string, resp *tiercache.Response, p
 // maphash of the key and one shard lock and does not allocate. ctx is not
 // consulted. After Close it returns an error wrapping tiercache.ErrClosed.
 func (m *Manager) Delete(_ context.Context, key string) error {
-	return m.remove(m.shard(key), key)
+	s, h := m.shard(key)
+	return m.remove(s, key, h)
 }
 
 // Close drops every entry and releases the Manager's reference on the coarse
@@ -271,22 +274,24 @@ func (m *Manager) Close() error {
 	return nil
 }
 
-func (m *Manager) remove(s *shard, key string) error {
+func (m *Manager) remove(s *shard, key string, h uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return errClosed
 	}
-	s.ev.remove(key)
+	s.ev.remove(key, h)
 	return nil
 }
 
-// shard returns the shard of key.
-func (m *Manager) shard(key string) *shard {
-	if m.mask == 0 {
-		return &m.shards[0]
+// shard returns the shard of key and, when the Manager uses it, the key's
+// maphash (else 0), computed before any lock is taken.
+func (m *Manager) shard(key string) (*shard, uint64) {
+	if !m.hashed {
+		return &m.shards[0], 0
 	}
-	return &m.shards[maphash.String(m.seed, key)&m.mask]
+	h := maphash.String(m.seed, key)
+	return &m.shards[h&m.mask], h
 }
 
 // nowNanos is the time Get compares deadlines with: the coarse clock, or

@@ -70,14 +70,14 @@ func (s *shard) init(ev Eviction, bg budget, seed uint64) {
 // getLocked returns the live entry under key and updates its recency and the
 // counters; it removes an entry past its deadline. On a miss it returns the
 // zero entry.
-func (s *shard) getLocked(key string, now int64) entry {
-	e, ok := s.ev.get(key)
+func (s *shard) getLocked(key string, h uint64, now int64) entry {
+	e, ok := s.ev.get(key, h)
 	switch {
 	case !ok:
 		s.stats.misses++
 		return entry{}
 	case now >= e.deadline:
-		s.ev.remove(key)
+		s.ev.remove(key, h)
 		s.stats.expired++
 		s.stats.misses++
 		return entry{}
@@ -88,8 +88,8 @@ func (s *shard) getLocked(key string, now int64) entry {
 
 // putLocked stores e under key, then evicts until the shard is within its
 // entry and byte budgets. e must fit the byte budget on its own.
-func (s *shard) putLocked(key string, e entry) {
-	evicted, rejected := s.ev.add(key, e)
+func (s *shard) putLocked(key string, h uint64, e entry) {
+	evicted, rejected := s.ev.add(key, h, e)
 	s.stats.evictions += uint64(evicted)
 	s.stats.rejections += uint64(rejected)
 }
