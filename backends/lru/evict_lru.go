@@ -40,9 +40,9 @@ func (l *lruEvictor) add(key string, _ uint64, e entry) (evicted, rejected int) 
 }
 
 func (l *lruEvictor) remove(key string, _ uint64) { l.lru.Remove(key) }
-func (l *lruEvictor) len() int          { return l.lru.Len() }
-func (l *lruEvictor) bytes() int64      { return l.size }
-func (l *lruEvictor) purge()            { l.lru.Purge() }
+func (l *lruEvictor) len() int                    { return l.lru.Len() }
+func (l *lruEvictor) bytes() int64                { return l.size }
+func (l *lruEvictor) purge()                      { l.lru.Purge() }
 
 func (l *lruEvictor) each(fn func(string, entry)) {
 	for _, k := range l.lru.Keys() {

@@ -387,3 +387,25 @@ func TestStatsGauges(t *testing.T) {
 		}
 	}
 }
+
+// TestAdaptiveGetAllocationFree: once the climber simulates, Gets (hits,
+// and misses of keys the simulations then take) allocate nothing: the
+// simulations reuse the nodes they drop.
+func TestAdaptiveGetAllocationFree(t *testing.T) {
+	m := newManager(t, Config{MaxEntries: 4096, Eviction: Adaptive, Shards: 1})
+	ctx := context.Background()
+	keys := make([]string, 20000)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("GET https://example.com/%d", i)
+	}
+	for i := range 40000 {
+		tiercachetest.MustPut(t, m, keys[i%5000], tiercachetest.Response("x", 10), tiercache.NewTTLPolicy(time.Hour))
+	}
+	if !m.shards[0].ev.(*adaptiveEvictor).cl.on {
+		t.Fatal("the climber is not simulating")
+	}
+	i := 0
+	if n := testing.AllocsPerRun(50000, func() { m.Get(ctx, keys[i%len(keys)]); i++ }); n != 0 {
+		t.Fatalf("%v allocations per Get", n)
+	}
+}
