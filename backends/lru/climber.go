@@ -45,14 +45,14 @@ type climber struct {
 var windowShares = [...]float64{0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9}
 
 const (
-	initialRung   = 2   // 1%, W-TinyLFU's default
-	maxSampleBits = 6   // sample at most 1 key in 64
+	initialRung   = 2 // 1%, W-TinyLFU's default
+	maxSampleBits = 6 // sample at most 1 key in 64
 	// minSimEntries is the least a simulation holds: with fewer, the low
 	// rungs are a few entries apart and the climb stalls (measured at 64
 	// and 256 entries, ADAPTIVE.md).
 	minSimEntries = 512
-	firstTurns    = 1   // sampled requests per decision and simulated entry, at first
-	maxTurns      = 4   // ... after the climb has turned back twice
+	firstTurns    = 1 // sampled requests per decision and simulated entry, at first
+	maxTurns      = 4 // ... after the climb has turned back twice
 	sampleMix     = 0xd6e8feb86659fd93
 )
 
