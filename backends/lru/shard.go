@@ -16,13 +16,14 @@ import (
 //	 96  the *tiercache.Policy
 //
 // ARC and Adaptive keep an 80-byte node and a smaller map slot (24 and 16
-// bytes plus load) instead. Adaptive fits what it keeps beside the entries
-// in the same 256: 16 bytes of sketch per entry of capacity and about 4
-// bytes of simulated entries (climber.go). ARC also remembers up to one
-// evicted key per entry of capacity (a ghost: node, map slot and the key's
-// bytes, about 110 bytes plus the key), which is not counted. Each request
-// header field the policy varies on adds 32 bytes plus the length of its
-// name and value.
+// bytes plus load) instead. Beside the entries, and not counted: Adaptive
+// keeps 16 bytes of sketch per entry of capacity and its climber's two
+// simulations (about 100 bytes per simulated entry: 3 bytes per entry for
+// shards of 32,768 entries or more, up to 200 for shards under 1,024, which
+// simulate every key; climber.go); ARC remembers up to one evicted key per
+// entry of capacity (a ghost: node, map slot and the key's bytes, about 110
+// bytes plus the key). Each request header field the policy varies on adds
+// 32 bytes plus the length of its name and value.
 const EntryOverhead = 256
 
 // varyFieldOverhead is the two string headers of a tiercache.VaryField.
