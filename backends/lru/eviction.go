@@ -25,11 +25,15 @@ const (
 	// keys per shard (ghosts: keys only, not counted in Bytes).
 	ARC
 	// Adaptive admits a new entry into the main cache only when it is
-	// estimated to be used more often than what it would evict (by bytes),
-	// as W-TinyLFU does, with a recency window in front whose share of the
-	// cache is tuned online by hill climbing. Frequencies are kept in a
-	// small count-min sketch with a doorkeeper; see adaptive.go for the
-	// design and the measured hit ratios.
+	// estimated to be requested more often than the entries it would
+	// evict, by bytes (W-TinyLFU), with a recency window in front whose
+	// share of the cache is hill-climbed online on paired miniature
+	// simulations. Frequencies are kept in a count-min sketch with a
+	// doorkeeper, halved periodically: 16 bytes per entry of capacity. A
+	// refused key that is requested again is admitted (ARC's rule), and so
+	// is every key while the sketch is young. ADAPTIVE.md has the design and
+	// the hit ratios measured on the ARC paper's traces. A Put may not be
+	// admitted (Stats.Rejections): a Get right after it then misses.
 	Adaptive
 )
 
