@@ -31,9 +31,9 @@ package lru
 // fall.
 //
 // Refusals. A refused key sets its 2 bits in the current generation; the
-// generations turn over every cap/3 refusals, dropping the older one, so a
-// key counts as refused lately for the next cap/3 to 2*cap/3 refusals, or
-// until it is admitted for it.
+// generations turn over every cap/2 refusals, dropping the older one, so a
+// key counts as refused lately for the next cap/2 to cap refusals, or until
+// it is admitted for it.
 //
 // Memory. One block per entriesPerBlock entries of capacity: 16 bytes per
 // entry. The capacity grows with the shard's entry count (grow), each new
@@ -54,7 +54,7 @@ const (
 	doorWord        = 4 // first doorkeeper word of a block
 	refusedWord     = 6 // current refused generation; 7 is the previous one
 	entriesPerBlock = 4
-	refusedTurn     = 3 // generations of refused keys per capacity
+	refusedTurn     = 2 // generations of refused keys per capacity
 	resetFactor     = 10
 	counterMax      = 15
 	halfMask        = 0x7777777777777777 // every counter's top bit clear
