@@ -196,6 +196,7 @@ func TestAdaptiveScanResistance(t *testing.T) {
 	}{{Adaptive, 0.95, 1}, {LRU, 0, 0.7}} {
 		m := newManager(t, Config{MaxEntries: size, Shards: 1, Eviction: tc.ev})
 		got := hitRatio(t, m, reqs, isHot)
+		t.Logf("%v: hot-set hit ratio during the scan %.3f", tc.ev, got)
 		if got < tc.min || got > tc.max {
 			t.Errorf("%v: hot-set hit ratio during the scan %.3f, want in [%.2f, %.2f]", tc.ev, got, tc.min, tc.max)
 		}
