@@ -7,10 +7,12 @@ package lru
 // key, so that two keys with the same hash (a 2^-64 chance per pair) never
 // read each other's entry: the later Put replaces the other key's entry.
 type adaptiveEvictor struct {
+	_    linePad
 	p    policy
 	cl   climber
 	salt uint64
 	drop func(*node) // releases an evicted node's values (built once)
+	_    linePad
 }
 
 func newAdaptive(bg budget, salt uint64) *adaptiveEvictor {

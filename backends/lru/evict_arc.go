@@ -17,11 +17,13 @@ const (
 // only, c is MaxEntries once the shard has filled, as in arc/v2 (see
 // TestARCMatchesGolangLRU).
 type arcEvictor struct {
+	_              linePad
 	nodes          map[string]*node
 	t1, t2, b1, b2 list
 	p              int // target size of T1, in [0, c]
 	c              int // the most entries ever resident, at most bg.entries
 	bg             budget
+	_              linePad
 }
 
 func newARC(bg budget) *arcEvictor {

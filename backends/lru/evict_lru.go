@@ -11,7 +11,13 @@ type lruEvictor struct {
 }
 
 func newLRUEvictor(bg budget) *lruEvictor {
-	l := &lruEvictor{maxBytes: bg.bytes}
+	l := new(lruEvictor)
+	l.init(bg)
+	return l
+}
+
+func (l *lruEvictor) init(bg budget) {
+	l.maxBytes = bg.bytes
 	// The callback runs on every removal (Remove, RemoveOldest, eviction
 	// by count inside Add, Purge): it only adjusts the byte count.
 	c, err := simplelru.NewLRU(bg.entries, func(_ string, e entry) { l.size -= e.size })
@@ -19,7 +25,6 @@ func newLRUEvictor(bg budget) *lruEvictor {
 		panic(err) // unreachable: Config.fill guarantees entries >= 1
 	}
 	l.lru = c
-	return l
 }
 
 func (l *lruEvictor) get(key string, _ uint64) (entry, bool) { return l.lru.Get(key) }

@@ -83,6 +83,12 @@ type evictor interface {
 	each(fn func(key string, e entry))
 }
 
+// linePad, at both ends of an evictor allocated on its own (ARC,
+// Adaptive; LRU lives inside its padded shard), keeps the fields a hit
+// reads and writes off the cache lines of whatever the allocator put next
+// to it (see Manager for what such false sharing measured).
+type linePad [128]byte
+
 // budget is the entry and byte budget of one shard.
 type budget struct {
 	entries int

@@ -53,6 +53,7 @@ type shardState struct {
 	ev       evictor
 	maxBytes int64 // immutable after init
 	stats    counters
+	lru      lruEvictor // ev when Eviction is LRU, kept inside the padded shard
 }
 
 // shard pads shardState to whole cache lines so that shards locked by
@@ -65,7 +66,13 @@ type shard struct {
 // init makes s an empty shard of eviction ev holding at most bg.entries
 // entries (>= 1) and bg.bytes bytes.
 func (s *shard) init(ev Eviction, bg budget, seed uint64) {
-	s.ev, s.maxBytes = newEvictor(ev, bg, seed), bg.bytes
+	s.maxBytes = bg.bytes
+	if ev == LRU {
+		s.lru.init(bg)
+		s.ev = &s.lru
+		return
+	}
+	s.ev = newEvictor(ev, bg, seed)
 }
 
 // getLocked returns the live entry under key and updates its recency and the
