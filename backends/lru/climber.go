@@ -22,11 +22,11 @@ package lru
 // that hit more, if the difference is significant (decide); the
 // simulations move with it and keep their contents.
 //
-// Cost: a sampled request, 1 in 64 once a shard holds 32,768 entries (every
-// request below 1,024), does the work of two more small-cache requests;
-// memory is two policies of 2^-bits the shard's entries (about 4 bytes per
-// entry for large shards). Simulated nodes are recycled, so a Get does not
-// allocate.
+// Cost: a sampled request, 1 in 64 once a shard holds 32,768 entries (1 in
+// 2 from 512 to 1,023 entries; smaller shards do not climb), does the work
+// of two more small-cache requests; memory is two policies of 2^-bits the
+// shard's entries (about 3 bytes per entry for large shards, 100 for the
+// smallest). Simulated nodes are recycled, so a Get does not allocate.
 type climber struct {
 	bits           uint // a key is sampled when the top bits of its third mix are 0
 	rung           int  // index into windowShares of the shard's share
@@ -62,8 +62,9 @@ func (c *climber) start(bg budget, entries int, seed uint64) {
 	if entries < minSimEntries {
 		return
 	}
-	for c.bits < maxSampleBits && entries>>(c.bits+1) >= minSimEntries {
-		c.bits++
+	// Half the keys at most, so that a small shard's requests cost at most
+	// one more simulated request on average.
+	for c.bits = 1; c.bits < maxSampleBits && entries>>(c.bits+1) >= minSimEntries; c.bits++ {
 	}
 	sim := budget{max(bg.entries>>c.bits, 1), max(bg.bytes>>c.bits, 1)}
 	c.turns = firstTurns

@@ -11,6 +11,7 @@ type node struct {
 	entry             // the zero entry for a ghost
 	where      uint8  // the list the node is on (see the evictors)
 	refused    bool   // Adaptive: the key was refused admission lately
+	saturated  uint32 // Adaptive: the sketch generation in which its counters were full
 }
 
 // list is an intrusive, circular, doubly linked list of nodes with a

@@ -79,9 +79,21 @@ func (p *policy) record(h uint64) {
 	}
 }
 
-// hit records a request for resident n and updates its recency.
+// hit records a request for resident n and updates its recency. A key
+// whose counters the sketch reported saturated since the last halving is
+// only counted (its counters could not change): a hot key's hit does not
+// touch the sketch's cache line.
 func (p *policy) hit(n *node) {
-	p.record(n.hash)
+	p.requests++
+	if n.saturated == p.sk.generation() {
+		p.resetDue = p.sk.tick() || p.resetDue
+	} else {
+		due, full := p.sk.addReport(n.hash)
+		p.resetDue = due || p.resetDue
+		if full {
+			n.saturated = p.sk.generation()
+		}
+	}
 	switch n.where {
 	case inWindow:
 		p.window.moveToBack(n)

@@ -19,8 +19,8 @@ import (
 // bytes plus load) instead. Beside the entries, and not counted: Adaptive
 // keeps 16 bytes of sketch per entry of capacity and its climber's two
 // simulations (about 100 bytes per simulated entry: 3 bytes per entry for
-// shards of 32,768 entries or more, up to 200 for shards under 1,024, which
-// simulate every key; climber.go); ARC remembers up to one evicted key per
+// shards of 32,768 entries or more, up to 100 for shards under 1,024, which
+// simulate half the keys; climber.go); ARC remembers up to one evicted key per
 // entry of capacity (a ghost: node, map slot and the key's bytes, about 110
 // bytes plus the key). Each request header field the policy varies on adds
 // 32 bytes plus the length of its name and value.

@@ -133,8 +133,25 @@ func refusedMask(r uint64) uint64 { return 1<<((r>>54)&63) | 1<<((r>>16)&63) }
 // add records one request for the key of hash h. It reports whether a
 // halving is due (the caller runs reset off the hit path).
 func (s *sketch) add(h uint64) bool {
+	due, _ := s.addReport(h)
+	return due
+}
+
+// generation identifies the counts since the last halving; never 0.
+func (s *sketch) generation() uint32 { return uint32(s.resets) + 1 }
+
+// tick counts a request whose counters are known to be saturated, without
+// touching them, and reports whether a halving is due.
+func (s *sketch) tick() bool {
+	s.added++
+	return s.added >= s.period
+}
+
+// addReport is add, also reporting whether the key's counters are all at
+// their maximum (later requests cannot change them until a halving).
+func (s *sketch) addReport(h uint64) (due, saturated bool) {
 	if s.table == nil {
-		return false
+		return false, false
 	}
 	s.added++
 	blk, r := s.block(h)
@@ -142,11 +159,12 @@ func (s *sketch) add(h uint64) bool {
 	if blk[w0]&m0 == 0 || blk[w1]&m1 == 0 {
 		blk[w0] |= m0
 		blk[w1] |= m1
-		return s.added >= s.period
+		return s.added >= s.period, false
 	}
 	o0, o1, o2, o3 := counterOffsets(r)
 	c0, c1, c2, c3 := blk[0]>>o0&15, blk[1]>>o1&15, blk[2]>>o2&15, blk[3]>>o3&15
-	if least := min(c0, c1, c2, c3); least < counterMax {
+	least := min(c0, c1, c2, c3)
+	if least < counterMax {
 		if c0 == least {
 			blk[0] += 1 << o0
 		}
@@ -160,7 +178,7 @@ func (s *sketch) add(h uint64) bool {
 			blk[3] += 1 << o3
 		}
 	}
-	return s.added >= s.period
+	return s.added >= s.period, least >= counterMax-1
 }
 
 // estimate returns the requests for the key of hash h since about the last
