@@ -138,7 +138,7 @@ func (e *env) build(spec layoutSpec) (_ *stack, err error) {
 }
 
 func (e *env) lruConfig() lru.Config {
-	return lru.Config{MaxEntries: e.o.lruEntries, MaxBytes: int64(e.o.lruBytes), Shards: e.o.lruShards}
+	return lru.Config{MaxEntries: e.o.lruEntries, MaxBytes: int64(e.o.lruBytes), Shards: e.o.lruShards, Eviction: e.eviction}
 }
 
 func (e *env) buildDisk(s *stack) (tiercache.Manager, tier, error) {

@@ -55,6 +55,7 @@ type options struct {
 	htmlPath    string
 	svgPath     string
 	progress    progressMode
+	trace       traceFlags // trace.go: -trace, -trace-format, -evictions, -sizes
 }
 
 // errUsage marks errors that exit with status 2; errPrinted is one that
@@ -113,6 +114,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.csvPath, "csv", "", "write the results as CSV to `file` (- for stdout)")
 	fs.StringVar(&o.htmlPath, "html", "", "write a self-contained HTML report with SVG charts to `file`")
 	fs.StringVar(&o.svgPath, "svg", "", "write an SVG chart (throughput, hit ratio, latency) to `file`")
+	addTraceFlags(fs, &o.trace)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -165,6 +167,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
 		fmt.Fprintf(stderr, "bench: %s\nRun 'go run ./bench -h' for usage.\n", strings.ReplaceAll(msg, "\n", "\nbench: "))
 		return 2
+	}
+	if o.trace.path != "" {
+		return runTrace(o, stdout, stderr)
 	}
 	rep, err := benchmark(o, stderr)
 	if err != nil {

@@ -15,11 +15,12 @@ import (
 
 // env is what the layouts of one run share.
 type env struct {
-	o      *options
-	w      *workload.Workload
-	mc     *mcServer
-	pool   *mcPool
-	stderr io.Writer
+	o        *options
+	w        *workload.Workload
+	mc       *mcServer
+	pool     *mcPool
+	stderr   io.Writer
+	eviction lru.Eviction // of the front tier of the layouts being run
 }
 
 // benchmark generates the workload and runs every requested layout.
@@ -43,15 +44,18 @@ func benchmark(o *options, stderr io.Writer) (*Report, error) {
 		e.pool = startPool(o, stderr)
 		defer e.pool.stop()
 	}
-	for _, id := range o.layouts {
-		spec := specOf(id)
-		if (spec.lower == "memcached" && e.mc == nil) || (spec.lower == "mcpool" && e.pool == nil) {
-			if o.memcached != "" || !isDefaultLayouts(o.layouts) {
-				rep.Notes = append(rep.Notes, "skipped "+spec.name+": no memcached")
+	for _, ev := range o.trace.evictions {
+		e.eviction = ev
+		for _, id := range o.layouts {
+			spec := specOf(id)
+			if (spec.lower == "memcached" && e.mc == nil) || (spec.lower == "mcpool" && e.pool == nil) {
+				if ev == o.trace.evictions[0] && (o.memcached != "" || !isDefaultLayouts(o.layouts)) {
+					rep.Notes = append(rep.Notes, "skipped "+spec.name+": no memcached")
+				}
+				continue
 			}
-			continue
+			rep.Rows = append(rep.Rows, withEviction(e.runLayout(spec), ev))
 		}
-		rep.Rows = append(rep.Rows, e.runLayout(spec))
 	}
 	rep.Che = e.cheCheck(rep.Rows)
 	return rep, nil

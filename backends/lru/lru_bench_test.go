@@ -53,13 +53,20 @@ func benchRaw(b *testing.B) *hlru.Cache[string, *rawEntry] {
 	return c
 }
 
+// evictions are the Config.Eviction values every benchmark runs with.
+var evictions = []Eviction{LRU, ARC, Adaptive}
+
 func BenchmarkGet(b *testing.B) {
-	m, ctx := benchManager(b, Config{}), context.Background()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if resp, _, _ := m.Get(ctx, benchKeys[i%hotKeys]); resp == nil {
-			b.Fatal("miss")
-		}
+	for _, ev := range evictions {
+		b.Run(ev.String(), func(b *testing.B) {
+			m, ctx := benchManager(b, Config{Eviction: ev}), context.Background()
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if resp, _, _ := m.Get(ctx, benchKeys[i%hotKeys]); resp == nil {
+					b.Fatal("miss")
+				}
+			}
+		})
 	}
 }
 
@@ -74,7 +81,9 @@ func BenchmarkRawLRUGet(b *testing.B) {
 }
 
 func BenchmarkGetParallel(b *testing.B) {
-	benchGetParallel(b, benchManager(b, Config{}))
+	for _, ev := range evictions {
+		b.Run(ev.String(), func(b *testing.B) { benchGetParallel(b, benchManager(b, Config{Eviction: ev})) })
+	}
 }
 
 // BenchmarkGetParallelShards measures the shard counts the default is chosen from.
@@ -119,13 +128,17 @@ func BenchmarkRawLRUGetParallel(b *testing.B) {
 // BenchmarkPut overwrites hot keys: the steady state of a cache that holds
 // its working set.
 func BenchmarkPut(b *testing.B) {
-	m, ctx := benchManager(b, Config{}), context.Background()
-	resp, pol := tiercachetest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if _, err := m.Put(ctx, benchKeys[i%hotKeys], resp, pol); err != nil {
-			b.Fatal(err)
-		}
+	for _, ev := range evictions {
+		b.Run(ev.String(), func(b *testing.B) {
+			m, ctx := benchManager(b, Config{Eviction: ev}), context.Background()
+			resp, pol := tiercachetest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if _, err := m.Put(ctx, benchKeys[i%hotKeys], resp, pol); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
@@ -138,14 +151,85 @@ func BenchmarkRawLRUPut(b *testing.B) {
 	}
 }
 
-// BenchmarkPutEvict inserts new keys into a full cache: every Put evicts.
+// BenchmarkPutEvict inserts new keys into a full cache: every Put evicts
+// (or, for Adaptive, is refused). Small is a 512-entry cache, whose
+// Adaptive climber simulates half the keys; Large a 32,768-entry cache, which
+// simulates 1 key in 32.
 func BenchmarkPutEvict(b *testing.B) {
-	m, ctx := benchManager(b, Config{MaxEntries: hotKeys / 2, Shards: 1}), context.Background()
-	resp, pol := tiercachetest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if _, err := m.Put(ctx, benchKeys[i%hotKeys], resp, pol); err != nil {
-			b.Fatal(err)
+	for _, size := range []struct {
+		name    string
+		entries int
+	}{{"Small", hotKeys / 2}, {"Large", 32768}} {
+		keys := make([]string, 2*size.entries)
+		for i := range keys {
+			keys[i] = fmt.Sprintf("GET https://example.com/evict/%d", i)
+		}
+		for _, ev := range evictions {
+			b.Run(size.name+"/"+ev.String(), func(b *testing.B) {
+				m, ctx := newManager(b, Config{MaxEntries: size.entries, Shards: 1, Eviction: ev}), context.Background()
+				resp, pol := tiercachetest.Response("put", 1024), tiercache.NewTTLPolicy(time.Hour)
+				for _, k := range keys {
+					tiercachetest.MustPut(b, m, k, resp, pol)
+				}
+				b.ReportAllocs()
+				for i := 0; b.Loop(); i++ {
+					if _, err := m.Put(ctx, keys[i%len(keys)], resp, pol); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
+}
+
+// BenchmarkGetFull measures hits in a full 16,384-entry cache (Adaptive's
+// climber simulating 1 key in 16), on 1,024 hot keys requested until they
+// are resident, beside raw golang-lru filled the same way.
+func BenchmarkGetFull(b *testing.B) {
+	const entries = 16384
+	cold := make([]string, 2*entries)
+	for i := range cold {
+		cold[i] = fmt.Sprintf("GET https://example.com/cold/%d", i)
+	}
+	resp, pol := tiercachetest.Response("full", 1024), tiercache.NewTTLPolicy(time.Hour)
+	for _, ev := range evictions {
+		b.Run(ev.String(), func(b *testing.B) {
+			m, ctx := newManager(b, Config{MaxEntries: entries, Shards: 1, Eviction: ev}), context.Background()
+			for _, k := range cold {
+				tiercachetest.MustPut(b, m, k, resp, pol)
+			}
+			for range 20 {
+				for _, k := range benchKeys {
+					if got, _, _ := m.Get(ctx, k); got == nil {
+						tiercachetest.MustPut(b, m, k, resp, pol)
+					}
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			hits := 0
+			for i := 0; b.Loop(); i++ {
+				if got, _, _ := m.Get(ctx, benchKeys[i%hotKeys]); got != nil {
+					hits++
+				}
+			}
+			b.ReportMetric(float64(hits)/float64(b.N), "hits/op")
+		})
+	}
+	b.Run("raw", func(b *testing.B) {
+		c, err := hlru.New[string, *rawEntry](entries)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, k := range append(cold, benchKeys...) {
+			c.Add(k, &rawEntry{resp, pol, time.Now().Add(time.Hour).UnixNano()})
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; b.Loop(); i++ {
+			if _, ok := c.Get(benchKeys[i%hotKeys]); !ok {
+				b.Fatal("miss")
+			}
+		}
+	})
 }

@@ -52,10 +52,8 @@ func checkAccounting(t testing.TB, m *Manager, cfg Config) {
 		s := &m.shards[i]
 		s.mu.Lock()
 		var sum int64
-		for _, e := range s.lru.Values() {
-			sum += e.size
-		}
-		got, limit := s.bytes, s.maxBytes
+		s.ev.each(func(_ string, e entry) { sum += e.size })
+		got, limit := s.ev.bytes(), s.maxBytes
 		s.mu.Unlock()
 		if got != sum || got > limit {
 			t.Fatalf("shard %d counts %d bytes, entries sum to %d, budget %d", i, got, sum, limit)
@@ -68,17 +66,20 @@ func checkAccounting(t testing.TB, m *Manager, cfg Config) {
 }
 
 func TestConformance(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		cfg  Config
-	}{
-		{"Default", Config{}},
-		{"OneShard", Config{Shards: 1}},
-		{"Small", Config{MaxEntries: 64, MaxBytes: 1 << 20, Shards: 4}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			tiercachetest.TestManager(t, func(t *testing.T) tiercache.Manager { return newManager(t, tc.cfg) })
-		})
+	for _, ev := range evictions {
+		for _, tc := range []struct {
+			name string
+			cfg  Config
+		}{
+			{"Default", Config{}},
+			{"OneShard", Config{Shards: 1}},
+			{"Small", Config{MaxEntries: 64, MaxBytes: 1 << 20, Shards: 4}},
+		} {
+			t.Run(ev.String()+"/"+tc.name, func(t *testing.T) {
+				tc.cfg.Eviction = ev
+				tiercachetest.TestManager(t, func(t *testing.T) tiercache.Manager { return newManager(t, tc.cfg) })
+			})
+		}
 	}
 }
 
@@ -101,6 +102,8 @@ func TestNew(t *testing.T) {
 		{"TooManyShards", Config{Shards: 2 * MaxShards}, true, 0},
 		{"ShardsAboveEntries", Config{MaxEntries: 2, Shards: 4}, true, 0},
 		{"BytesTooSmallForShards", Config{MaxBytes: 1000, Shards: 8}, true, 0},
+		{"UnknownEviction", Config{Eviction: Adaptive + 1}, true, 0},
+		{"ARC", Config{Eviction: ARC, Shards: 2}, false, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := New(tc.cfg)
@@ -144,30 +147,44 @@ func TestDefaultShards(t *testing.T) {
 	}
 }
 
+// TestBudgetsUnderRandomPuts: every eviction holds both budgets and its
+// byte count after each of a random mix of Gets, Puts of any size and
+// Deletes.
 func TestBudgetsUnderRandomPuts(t *testing.T) {
-	for _, cfg := range []Config{
-		{MaxEntries: 50, MaxBytes: 1 << 20, Shards: 1},
-		{MaxEntries: 1000, MaxBytes: 64 << 10, Shards: 1},
-		{MaxEntries: 64, MaxBytes: 256 << 10, Shards: 4},
-		{MaxEntries: 512, MaxBytes: 512 << 10, Shards: 16},
-	} {
-		t.Run(fmt.Sprintf("%d-%d-%d", cfg.MaxEntries, cfg.MaxBytes, cfg.Shards), func(t *testing.T) {
-			m := newManager(t, cfg)
-			rng := rand.New(rand.NewPCG(1, uint64(cfg.MaxEntries)))
-			limit := cfg.MaxBytes / int64(cfg.Shards)
-			for i := range 3000 {
-				key := fmt.Sprintf("k%d", rng.IntN(400))
-				resp := tiercachetest.Response(key, rng.IntN(int(limit)/4))
-				_, err := m.Put(context.Background(), key, resp, tiercache.NewTTLPolicy(time.Hour))
-				if err != nil && !errors.Is(err, tiercache.ErrTooLarge) {
-					t.Fatalf("Put %d: %v", i, err)
+	for _, ev := range evictions {
+		for _, cfg := range []Config{
+			{MaxEntries: 50, MaxBytes: 1 << 20, Shards: 1},
+			{MaxEntries: 1000, MaxBytes: 64 << 10, Shards: 1},
+			{MaxEntries: 64, MaxBytes: 256 << 10, Shards: 4},
+			{MaxEntries: 512, MaxBytes: 512 << 10, Shards: 16},
+		} {
+			cfg.Eviction = ev
+			t.Run(fmt.Sprintf("%v-%d-%d-%d", ev, cfg.MaxEntries, cfg.MaxBytes, cfg.Shards), func(t *testing.T) {
+				m := newManager(t, cfg)
+				ctx := context.Background()
+				rng := rand.New(rand.NewPCG(1, uint64(cfg.MaxEntries)))
+				limit := cfg.MaxBytes / int64(cfg.Shards)
+				for i := range 3000 {
+					key := fmt.Sprintf("k%d", rng.IntN(400))
+					switch op := rng.IntN(10); {
+					case op < 4:
+						m.Get(ctx, key)
+					case op < 9:
+						resp := tiercachetest.Response(key, rng.IntN(int(limit)/4))
+						_, err := m.Put(ctx, key, resp, tiercache.NewTTLPolicy(time.Hour))
+						if err != nil && !errors.Is(err, tiercache.ErrTooLarge) {
+							t.Fatalf("Put %d: %v", i, err)
+						}
+					default:
+						m.Delete(ctx, key)
+					}
+					checkAccounting(t, m, cfg)
 				}
-				checkAccounting(t, m, cfg)
-			}
-			if m.Stats().Evictions == 0 {
-				t.Fatal("no evictions: the test does not exercise the budgets")
-			}
-		})
+				if m.Stats().Evictions == 0 {
+					t.Fatal("no evictions: the test does not exercise the budgets")
+				}
+			})
+		}
 	}
 }
 
@@ -205,19 +222,25 @@ func TestExpiry(t *testing.T) {
 		{"StaleWhileRevalidate", swr, 90 * time.Second},
 		{"OneNanosecond", func(c *fakeClock) *tiercache.Policy { return c.ttl(1) }, 1},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := newFakeClock()
-			m := newManager(t, Config{Now: c.Now})
-			start, want := c.Now(), tiercachetest.Response("e", 100)
-			tiercachetest.MustPut(t, m, "e", want, tc.pol(c))
-			c.Set(start.Add(tc.keepFor - 1))
-			tiercachetest.MustGet(t, m, "e", want)
-			c.Set(start.Add(tc.keepFor))
-			tiercachetest.MustGet(t, m, "e", nil)
-			if st := m.Stats(); st.Expired != 1 || st.Misses != 1 || m.Len() != 0 || m.Bytes() != 0 {
-				t.Fatalf("after expiry: Stats %+v, Len %d, Bytes %d", st, m.Len(), m.Bytes())
-			}
-		})
+		for _, ev := range evictions {
+			t.Run(ev.String()+"/"+tc.name, func(t *testing.T) {
+				testExpiry(t, ev, tc.pol, tc.keepFor)
+			})
+		}
+	}
+}
+
+func testExpiry(t *testing.T, ev Eviction, pol func(c *fakeClock) *tiercache.Policy, keepFor time.Duration) {
+	c := newFakeClock()
+	m := newManager(t, Config{Now: c.Now, Eviction: ev})
+	start, want := c.Now(), tiercachetest.Response("e", 100)
+	tiercachetest.MustPut(t, m, "e", want, pol(c))
+	c.Set(start.Add(keepFor - 1))
+	tiercachetest.MustGet(t, m, "e", want)
+	c.Set(start.Add(keepFor))
+	tiercachetest.MustGet(t, m, "e", nil)
+	if st := m.Stats(); st.Expired != 1 || st.Misses != 1 || m.Len() != 0 || m.Bytes() != 0 {
+		t.Fatalf("after expiry: Stats %+v, Len %d, Bytes %d", st, m.Len(), m.Bytes())
 	}
 }
 
@@ -289,7 +312,13 @@ func TestCancelledContextStillHits(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	cfg := Config{MaxEntries: 128, MaxBytes: 128 << 10, Shards: 8}
+	for _, ev := range evictions {
+		t.Run(ev.String(), func(t *testing.T) { testConcurrentUse(t, ev) })
+	}
+}
+
+func testConcurrentUse(t *testing.T, ev Eviction) {
+	cfg := Config{MaxEntries: 128, MaxBytes: 128 << 10, Shards: 8, Eviction: ev}
 	m := newManager(t, cfg)
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -324,8 +353,14 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func TestNoAllocations(t *testing.T) {
+	for _, ev := range evictions {
+		t.Run(ev.String(), func(t *testing.T) { testNoAllocations(t, ev) })
+	}
+}
+
+func testNoAllocations(t *testing.T, ev Eviction) {
 	ctx := context.Background()
-	m := newManager(t, Config{})
+	m := newManager(t, Config{Eviction: ev})
 	pol := tiercache.NewTTLPolicy(time.Hour)
 	resp := tiercachetest.Response("hit", 100)
 	tiercachetest.MustPut(t, m, "hit", resp, pol)

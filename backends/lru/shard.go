@@ -4,20 +4,26 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/tiercache/tiercache"
 )
 
 // EntryOverhead is the memory, in bytes, counted for each entry beyond
 // Response.Size() and len(key). On 64-bit platforms it is, rounded up to
-// allocator size classes:
+// allocator size classes, for LRU:
 //
 //	112  the simplelru list element (links, key and value headers, unused expiry fields)
 //	 48  the map slot (key and element pointer at the map's average load)
 //	 96  the *tiercache.Policy
 //
-// Each request header field the policy varies on adds 32 bytes plus the
-// length of its name and value.
+// ARC and Adaptive keep an 80-byte node and a smaller map slot (24 and 16
+// bytes plus load) instead. Beside the entries, and not counted: Adaptive
+// keeps 16 bytes of sketch per entry of capacity and its climber's two
+// simulations (about 100 bytes per simulated entry: 3 bytes per entry for
+// shards of 32,768 entries or more, up to 100 for shards under 1,024, which
+// simulate half the keys; climber.go); ARC remembers up to one evicted key per
+// entry of capacity (a ghost: node, map slot and the key's bytes, about 110
+// bytes plus the key). Each request header field the policy varies on adds
+// 32 bytes plus the length of its name and value.
 const EntryOverhead = 256
 
 // varyFieldOverhead is the two string headers of a tiercache.VaryField.
@@ -40,14 +46,14 @@ func entrySize(key string, resp *tiercache.Response, pol *tiercache.Policy) int6
 	return n
 }
 
-// shardState is one shard: an LRU and its accounting, all guarded by mu.
+// shardState is one shard: an evictor and its counters, all guarded by mu.
 type shardState struct {
 	mu       sync.Mutex
 	closed   bool
-	lru      *simplelru.LRU[string, entry]
-	bytes    int64 // sum of entry sizes
+	ev       evictor
 	maxBytes int64 // immutable after init
-	stats    Stats
+	stats    counters
+	lru      lruEvictor // ev when Eviction is LRU, kept inside the padded shard
 }
 
 // shard pads shardState to whole cache lines so that shards locked by
@@ -57,52 +63,43 @@ type shard struct {
 	_ [(128 - unsafe.Sizeof(shardState{})%128) % 128]byte
 }
 
-// init makes s an empty shard holding at most maxEntries entries (>= 1) and
-// maxBytes bytes.
-func (s *shard) init(maxEntries int, maxBytes int64) {
-	// The callback runs under s.mu on every removal (Remove, RemoveOldest,
-	// eviction by count inside Add, Purge): it only adjusts the byte count.
-	lru, err := simplelru.NewLRU(maxEntries, func(_ string, e entry) { s.bytes -= e.size })
-	if err != nil {
-		panic(err) // unreachable: Config.fill guarantees maxEntries >= 1
+// init makes s an empty shard of eviction ev holding at most bg.entries
+// entries (>= 1) and bg.bytes bytes.
+func (s *shard) init(ev Eviction, bg budget, seed uint64) {
+	s.maxBytes = bg.bytes
+	if ev == LRU {
+		s.lru.init(bg)
+		s.ev = &s.lru
+		return
 	}
-	s.lru, s.maxBytes = lru, maxBytes
+	s.ev = newEvictor(ev, bg, seed)
 }
 
 // getLocked returns the live entry under key and updates its recency and the
 // counters; it removes an entry past its deadline. On a miss it returns the
 // zero entry.
-func (s *shard) getLocked(key string, now int64) entry {
-	e, ok := s.lru.Get(key)
+func (s *shard) getLocked(key string, h uint64, now int64) entry {
+	e, ok := s.ev.get(key, h)
 	switch {
 	case !ok:
-		s.stats.Misses++
+		s.stats.misses++
 		return entry{}
 	case now >= e.deadline:
-		s.lru.Remove(key)
-		s.stats.Expired++
-		s.stats.Misses++
+		s.ev.remove(key, h)
+		s.stats.expired++
+		s.stats.misses++
 		return entry{}
 	}
-	s.stats.Hits++
+	s.stats.hits++
 	return e
 }
 
-// putLocked stores e under key as the most recent entry, then evicts the
-// oldest entries until the shard is within its entry and byte budgets. e must
-// fit the byte budget on its own, so it is never evicted here.
-func (s *shard) putLocked(key string, e entry) {
-	if old, ok := s.lru.Peek(key); ok {
-		s.bytes -= old.size // Add replaces without calling the callback
-	}
-	if s.lru.Add(key, e) {
-		s.stats.Evictions++
-	}
-	s.bytes += e.size
-	for s.bytes > s.maxBytes {
-		s.lru.RemoveOldest()
-		s.stats.Evictions++
-	}
+// putLocked stores e under key, then evicts until the shard is within its
+// entry and byte budgets. e must fit the byte budget on its own.
+func (s *shard) putLocked(key string, h uint64, e entry) {
+	evicted, rejected := s.ev.add(key, h, e)
+	s.stats.evictions += uint64(evicted)
+	s.stats.rejections += uint64(rejected)
 }
 
 // close marks s closed and drops its entries.
@@ -110,34 +107,48 @@ func (s *shard) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	s.lru.Purge()
+	s.ev.purge()
 }
 
-// Stats are a Manager's counters since New. They are kept under the shard
-// locks, so counting costs nothing extra.
+// counters are a shard's monotonic counts, kept under its lock.
+type counters struct {
+	hits, misses, evictions, expired, rejections uint64
+}
+
+// Stats is a snapshot of a Manager's counters since New (monotonic,
+// uint64) and of its current size (gauges, int64). The counters are kept
+// under the shard locks, so counting costs nothing extra.
 type Stats struct {
-	Hits      uint64 // Gets that returned an entry
-	Misses    uint64 // Gets that returned nothing, including expired entries
-	Evictions uint64 // entries removed to keep within MaxEntries or MaxBytes
-	Expired   uint64 // entries Get found past their deadline and removed
+	Hits       uint64 // Gets that returned an entry
+	Misses     uint64 // Gets that returned nothing, including expired entries
+	Evictions  uint64 // entries removed to keep within MaxEntries or MaxBytes
+	Expired    uint64 // entries Get found past their deadline and removed
+	Rejections uint64 // of the Evictions, new entries Adaptive did not admit to its main cache (0 for LRU and ARC)
+	Entries    int64  // entries held now, expired ones not yet removed included
+	Bytes      int64  // bytes counted for the entries held now (see EntryOverhead)
 }
 
-func (s *Stats) add(o Stats) {
-	s.Hits += o.Hits
-	s.Misses += o.Misses
-	s.Evictions += o.Evictions
-	s.Expired += o.Expired
+func (st *Stats) add(s *shard) {
+	c := s.stats
+	st.Hits += c.hits
+	st.Misses += c.misses
+	st.Evictions += c.evictions
+	st.Expired += c.expired
+	st.Rejections += c.rejections
+	st.Entries += int64(s.ev.len())
+	st.Bytes += s.ev.bytes()
 }
 
-// Stats returns a snapshot of the counters summed over the shards. It takes
-// each shard lock in turn (the sum is not one atomic instant) and does not
-// allocate. Safe for concurrent use, also after Close.
+// Stats returns a snapshot of the counters and gauges summed over the
+// shards. It takes each shard lock in turn (the sum is not one atomic
+// instant) and does not allocate. Safe for concurrent use, also after
+// Close (when Entries and Bytes are 0).
 func (m *Manager) Stats() Stats {
 	var st Stats
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
-		st.add(s.stats)
+		st.add(s)
 		s.mu.Unlock()
 	}
 	return st
@@ -147,8 +158,13 @@ func (m *Manager) Stats() Stats {
 // so that a Layered with this front tier need not count them again. It
 // takes each shard lock in turn.
 func (m *Manager) Lookups() (hits, misses uint64) {
-	st := m.Stats()
-	return st.Hits, st.Misses
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		hits, misses = hits+s.stats.hits, misses+s.stats.misses
+		s.mu.Unlock()
+	}
+	return hits, misses
 }
 
 // Len returns the number of entries, expired ones not yet removed included.
@@ -159,7 +175,7 @@ func (m *Manager) Len() int {
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
-		n += s.lru.Len()
+		n += s.ev.len()
 		s.mu.Unlock()
 	}
 	return n
@@ -173,7 +189,7 @@ func (m *Manager) Bytes() int64 {
 	for i := range m.shards {
 		s := &m.shards[i]
 		s.mu.Lock()
-		n += s.bytes
+		n += s.ev.bytes()
 		s.mu.Unlock()
 	}
 	return n

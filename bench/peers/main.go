@@ -68,6 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	list := fs.String("peers", strings.Join(names, ","), "comma-separated peers to run")
 	jsonPath := fs.String("json", "", "write the rows as JSON to `file`")
+	trace := addTraceFlags(fs) // trace.go
 	transport := fs.Bool("transport", false, "compare caching http.RoundTrippers instead (tiercache httpcache vs gregjones/httpcache, fresh hit)")
 	redisAddr := fs.String("redis", "", "compare two-tier stacks over Redis instead (tiercache lru > redis vs go-redis/cache): \"start\" runs redis-server from PATH, or give host:port")
 	if err := fs.Parse(args); err != nil {
@@ -82,6 +83,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *transport {
 		return runTransport(stdout)
+	}
+	if trace.path != "" {
+		return runTraceTable(trace, *conc, stdout, stderr)
 	}
 	var chosen []peer
 	for _, n := range strings.Split(*list, ",") {
