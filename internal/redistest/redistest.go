@@ -21,10 +21,8 @@ import (
 	"github.com/tiercache/tiercache/internal/testserver"
 )
 
-const (
-	// ReadyTimeout bounds the wait for a started server to answer PING.
-	ReadyTimeout = 5 * time.Second
-)
+// ReadyTimeout bounds the wait for a started server to answer PING.
+const ReadyTimeout = 5 * time.Second
 
 // The server and command-line client binaries.
 var (
