@@ -1,42 +1,15 @@
 package tiercache_test
 
 import (
-	"bytes"
 	"errors"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/testlog"
 	"github.com/tiercache/tiercache/tiercachetest"
 )
-
-// logSink collects slog text lines, safe for concurrent use.
-type logSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *logSink) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *logSink) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(s, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-func (s *logSink) lines() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if out := strings.TrimSpace(s.buf.String()); out != "" {
-		return strings.Split(out, "\n")
-	}
-	return nil
-}
 
 // wantLines fails unless the lines logged are as many as want and each
 // contains its fragments.
@@ -57,9 +30,9 @@ func wantLines(t *testing.T, got []string, want [][]string) {
 // TestLayeredLogsTierErrorsRateLimited: a tier that fails every call logs
 // one warning per interval, per tier.
 func TestLayeredLogsTierErrorsRateLimited(t *testing.T) {
-	var sink logSink
+	var sink testlog.Buffer
 	l, fakes, _ := newFakeStack(t, 3, tiercache.WithTierNames("lru", "memcached", "disk"),
-		tiercache.WithLogger(sink.logger()), tiercache.WithLogEvery(time.Hour))
+		tiercache.WithLogger(sink.Logger()), tiercache.WithLogEvery(time.Hour))
 	fakes[1].setErrors(errTierBoom, nil, nil)
 	for range 100 {
 		tiercachetest.MustGet(t, l, "k", nil) // fail-open: a miss
@@ -71,7 +44,7 @@ func TestLayeredLogsTierErrorsRateLimited(t *testing.T) {
 	if st := l.Stats(); st.Tiers[1].Errors != 100 {
 		t.Fatalf("tier 1 errors = %d, want 100", st.Tiers[1].Errors)
 	}
-	wantLines(t, sink.lines(), [][]string{
+	wantLines(t, sink.Lines(), [][]string{
 		{"level=WARN", `msg="tiercache: tier failed"`, "tier=1", "name=memcached", "op=get", `key="\"k\""`, "error=boom"},
 		{"level=WARN", `msg="tiercache: tier failed"`, "tier=2", "name=disk", "op=delete", "error=boom"},
 	})
@@ -81,18 +54,18 @@ func TestLayeredLogsTierErrorsRateLimited(t *testing.T) {
 // with its stack, and a panic of the error hook, which cannot report itself,
 // is logged too.
 func TestLayeredLogsPanics(t *testing.T) {
-	var sink logSink
+	var sink testlog.Buffer
 	front, back := newTierFake(0, nil), newTierFake(1, nil)
 	front.onPut = func(string) { panic("front is broken") }
 	l := tiercache.NewLayered([]tiercache.Manager{front, back}, tiercache.WithAsyncPromotion(8),
-		tiercache.WithTierNames("front", "back"), tiercache.WithLogger(sink.logger()),
+		tiercache.WithTierNames("front", "back"), tiercache.WithLogger(sink.Logger()),
 		tiercache.WithErrorHook(func(int, string, string, error) { panic("hook is broken") }))
 	back.set("k", tiercachetest.Response("k", 8), hourPolicy())
 	tiercachetest.MustGet(t, l, "k", tiercachetest.Response("k", 8)) // queues a promotion
 	if err := l.Close(); err != nil {                                // drains it
 		t.Fatal(err)
 	}
-	wantLines(t, sink.lines(), [][]string{
+	wantLines(t, sink.Lines(), [][]string{
 		{"level=WARN", `msg="tiercache: recovered panic in a tier"`, "tier=0", "name=front", "op=promote",
 			"front is broken", "stack=", "goroutine"},
 		{"level=WARN", `msg="tiercache: error hook panicked on the promotion worker"`, `panic="hook is broken"`},
@@ -102,9 +75,9 @@ func TestLayeredLogsPanics(t *testing.T) {
 // TestLayeredLogsBus: losing the bus subscription is a warning, its
 // recovery an info message, a failed publish a warning.
 func TestLayeredLogsBus(t *testing.T) {
-	var sink logSink
+	var sink testlog.Buffer
 	bus := &fakeBus{}
-	l, _, _ := newFakeStack(t, 2, tiercache.WithBus(bus), tiercache.WithLogger(sink.logger()))
+	l, _, _ := newFakeStack(t, 2, tiercache.WithBus(bus), tiercache.WithLogger(sink.Logger()))
 	waitFor(t, "subscription up", func() bool { return l.BusStats().Up == 1 })
 	bus.setDown(true)
 	waitFor(t, "subscription down", func() bool { return l.BusStats().Losses == 1 })
@@ -112,7 +85,7 @@ func TestLayeredLogsBus(t *testing.T) {
 	waitFor(t, "subscription back", func() bool { return l.BusStats().Recoveries == 1 })
 	bus.setPublishErr(errTierBoom)
 	tiercachetest.MustPut(t, l, "k", tiercachetest.Response("k", 8), hourPolicy())
-	wantLines(t, sink.lines(), [][]string{
+	wantLines(t, sink.Lines(), [][]string{
 		{"level=WARN", `msg="tiercache: invalidation bus subscription lost"`, "op=subscribe", "fake bus: connection lost"},
 		{"level=INFO", `msg="tiercache: invalidation bus subscription restored"`},
 		{"level=WARN", `msg="tiercache: invalidation bus publish failed"`, "op=publish", "error=boom", `key="\"k\""`},

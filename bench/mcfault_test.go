@@ -9,17 +9,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tiercache/tiercache/internal/testserver"
 )
 
 // TestKillServer runs the pool layouts on a small workload with
 // -kill-server: the killed server is ejected, callers see no error, and
 // the report carries the before/after phases in the table, JSON and CSV.
 func TestKillServer(t *testing.T) {
-	if _, err := memcachedBin(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no memcached binary (CI=true: required): %v", err)
-		}
-		t.Skipf("no memcached binary: %v", err)
+	if _, ok := testserver.Memcached.Require(t, "bench"); !ok {
+		return
 	}
 	dir := t.TempDir()
 	args := []string{"-keys", "2000", "-ops", "6000", "-warmup", "1000", "-max-size", "16K", "-median-size", "2K",

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tiercache/tiercache"
 	"github.com/tiercache/tiercache/backends/memcached"
+	"github.com/tiercache/tiercache/internal/testserver"
 )
 
 // poolSize is the number of servers of the pool layouts.
@@ -28,7 +29,7 @@ func startPool(o *options, stderr io.Writer) *mcPool {
 	if o.memcached == "off" || o.memcached == "none" {
 		return nil
 	}
-	bin, err := memcachedBin()
+	bin, err := testserver.Memcached.Path()
 	if err != nil {
 		fmt.Fprintln(stderr, "bench: no memcached on PATH (or $MEMCACHED_BIN): skipping the memcached pool layouts")
 		return nil
@@ -71,7 +72,7 @@ func (p *mcPool) addrs() []string {
 func (p *mcPool) bytes() int64 {
 	var total int64 = -1
 	for _, s := range p.servers {
-		if s.cmd == nil {
+		if s.proc == nil {
 			continue
 		}
 		if n := s.bytes(); n >= 0 {

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"io"
-	"net"
-	"os"
-	"os/exec"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/tiercache/tiercache/internal/testserver"
 )
 
 // mcServer is the memcached the memcached layouts use: one given with
@@ -21,7 +17,7 @@ type mcServer struct {
 	owned  bool
 	bin    string
 	memory int64
-	cmd    *exec.Cmd
+	proc   *testserver.Process // an owned server's process; nil while stopped
 	nonce  string
 }
 
@@ -32,7 +28,7 @@ func findMemcached(o *options, stderr io.Writer) *mcServer {
 	case "off", "none":
 		return nil
 	case "":
-		bin, err := memcachedBin()
+		bin, err := testserver.Memcached.Path()
 		if err != nil {
 			fmt.Fprintln(stderr, "bench: no memcached on PATH (or $MEMCACHED_BIN) and no -memcached: skipping the memcached layouts")
 			return nil
@@ -52,49 +48,26 @@ func findMemcached(o *options, stderr io.Writer) *mcServer {
 	return s
 }
 
-// memcachedBin returns $MEMCACHED_BIN, or the memcached on PATH.
-func memcachedBin() (string, error) {
-	if bin := os.Getenv("MEMCACHED_BIN"); bin != "" {
-		return bin, nil
-	}
-	return exec.LookPath("memcached")
-}
-
-// start runs memcached on a free loopback port and waits until it answers.
+// start runs memcached on a free loopback port and waits until it accepts
+// connections.
 func (s *mcServer) start() error {
-	port, err := freePort()
+	p, err := testserver.Start(testserver.Config{Bin: s.bin, Args: func(port int) []string {
+		return append(testserver.MemcachedArgs(port, int(max(s.memory>>20, 64))), "-t", "2")
+	}})
 	if err != nil {
 		return err
 	}
-	s.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	s.cmd = exec.Command(s.bin, "-l", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "0",
-		"-m", strconv.FormatInt(max(s.memory>>20, 64), 10), "-t", "2")
-	if os.Geteuid() == 0 {
-		s.cmd.Args = append(s.cmd.Args, "-u", "root") // memcached refuses root without -u
-	}
-	if err := s.cmd.Start(); err != nil {
-		return err
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := s.stats(); err == nil {
-			return nil
-		} else if time.Now().After(deadline) {
-			s.stop()
-			return fmt.Errorf("not answering on %s: %v", s.addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	s.proc, s.addr = p, p.Addr
+	return nil
 }
 
 // stop ends a memcached the command started; it is idempotent.
 func (s *mcServer) stop() {
-	if s == nil || s.cmd == nil {
+	if s == nil || s.proc == nil {
 		return
 	}
-	s.cmd.Process.Kill()
-	s.cmd.Wait()
-	s.cmd = nil
+	s.proc.Kill()
+	s.proc = nil
 }
 
 // prepare readies the server for layout id and returns the key prefix to
@@ -124,40 +97,5 @@ func (s *mcServer) bytes() int64 {
 
 // stats runs the "stats" command.
 func (s *mcServer) stats() (map[string]string, error) {
-	c, err := net.DialTimeout("tcp", s.addr, time.Second)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.WriteString(c, "stats\r\n"); err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	sc := bufio.NewScanner(c)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "END" {
-			return out, nil
-		}
-		f := strings.Fields(line)
-		if len(f) != 3 || f[0] != "STAT" {
-			return nil, fmt.Errorf("unexpected reply %q", line)
-		}
-		out[f[1]] = f[2]
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	return nil, errors.New("connection closed before END")
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return testserver.MemcachedStats(s.addr, 2*time.Second)
 }

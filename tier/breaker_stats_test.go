@@ -1,54 +1,26 @@
 package tier_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tiercache/tiercache"
+	"github.com/tiercache/tiercache/internal/testlog"
 	"github.com/tiercache/tiercache/tier"
 )
-
-// logBuffer is a slog text handler's output, safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) lines() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := strings.TrimSpace(b.buf.String())
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
-}
-
-func newLogger(buf *logBuffer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
 
 // TestBreakerStatsAndLogs walks a breaker through open, rejected calls, a
 // failed trial, a successful trial, and a second run of failures, checking
 // the counters and the log lines at each step.
 func TestBreakerStatsAndLogs(t *testing.T) {
 	ctx := context.Background()
-	var logs logBuffer
+	var logs testlog.Buffer
 	f, c := newFake(), newClock()
 	b := tier.Breaker(f, tier.WithThreshold(2), tier.WithCooldown(time.Second), tier.WithClock(c.Now),
-		tier.WithLogger(newLogger(&logs).With("tier", "memcached")), tier.WithLogEvery(time.Hour))
+		tier.WithLogger(logs.Logger().With("tier", "memcached")), tier.WithLogEvery(time.Hour))
 	get := func() error { _, _, err := b.Get(ctx, "k"); return err }
 
 	f.setErr(errTier)
@@ -88,7 +60,7 @@ func TestBreakerStatsAndLogs(t *testing.T) {
 		t.Fatalf("reopened: %+v, want %+v", s, want)
 	}
 
-	lines := logs.lines()
+	lines := logs.Lines()
 	wants := []string{
 		`level=WARN msg="tier: circuit breaker opened" tier=memcached failures=2 cooldown=1s error="fake tier failure"`,
 		`level=INFO msg="tier: circuit breaker closed: trial call succeeded" tier=memcached`,

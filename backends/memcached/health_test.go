@@ -1,7 +1,6 @@
 package memcached
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,35 +16,18 @@ import (
 	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/tiercache/tiercache"
 	"github.com/tiercache/tiercache/internal/memcachedtest"
+	"github.com/tiercache/tiercache/internal/testlog"
 	"github.com/tiercache/tiercache/tiercachetest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestFlappingServerBacksOff drives the ejection rules directly (no I/O):
 // each ejection soon after a rejoin doubles the retry delay up to
 // MaxRetryAfter, one after a long healthy spell starts again at
 // RetryAfter; ejections and rejoins are counted and logged.
 func TestFlappingServerBacksOff(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	cfg, err := Config{Servers: []string{"127.0.0.1:1"}, RetryAfter: 10 * time.Second,
-		Logger: slog.New(slog.NewTextHandler(&logs, nil))}.withDefaults()
+		Logger: logs.Logger()}.withDefaults()
 	mustDo(t, err)
 	c, err := newCluster(&cfg)
 	mustDo(t, err)
@@ -98,9 +79,9 @@ func TestFlappingServerBacksOff(t *testing.T) {
 // RetryAfter, that failed probes are counted and logged, and that it stays
 // ejected.
 func TestProbeFailureLogged(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	m := newManagerOn(t, "127.0.0.1:1", func(c *Config) {
-		c.RetryAfter, c.Logger = 50*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil))
+		c.RetryAfter, c.Logger = 50*time.Millisecond, logs.Logger()
 	})
 	for range 2 {
 		_, _, _ = m.Get(bg, "k")

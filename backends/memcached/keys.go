@@ -1,12 +1,10 @@
 package memcached
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
-	"strings"
 
 	"github.com/tiercache/tiercache/internal/keyfmt"
+	"github.com/tiercache/tiercache/internal/keyhash"
 )
 
 // Key scheme. Every memcached key this package writes is Config.Prefix
@@ -31,10 +29,8 @@ const (
 	// hashed key or a chunk key still fits in MaxKeyLen.
 	MaxPrefixLen = 128
 
-	reservedTag = "tc~"   // start of every generated key
-	hashedTag   = "tc~h~" // hashed keys
-	chunkTag    = "tc~c~" // chunk keys
-	hashedLen   = 43      // unpadded base64 of 32 bytes
+	hashedTag = keyhash.Tag             // hashed keys
+	chunkTag  = keyhash.Reserved + "c~" // chunk keys
 )
 
 // legalKey reports whether k may be sent to memcached as a key: 1 to 250
@@ -51,20 +47,12 @@ func legalKey(k string) bool {
 	return true
 }
 
-// itemKey maps a caller's key to its memcached key (see the key scheme). A
-// plain key without prefix costs one scan and no allocation; a prefixed key
-// costs one allocation; a hashed key costs a SHA-256 and at most two.
+// itemKey maps a caller's key to its memcached key (see the key scheme and
+// internal/keyhash). A plain key without prefix costs one scan and no
+// allocation; a prefixed key costs one allocation; a hashed key costs a
+// SHA-256 and at most two.
 func itemKey(prefix, key string) string {
-	if len(prefix)+len(key) <= MaxKeyLen && legalKey(key) && !strings.HasPrefix(key, reservedTag) {
-		if prefix == "" {
-			return key
-		}
-		return prefix + key
-	}
-	sum := sha256.Sum256([]byte(key))
-	var buf [MaxPrefixLen + len(hashedTag) + hashedLen]byte
-	b := append(append(buf[:0], prefix...), hashedTag...)
-	return string(base64.RawURLEncoding.AppendEncode(b, sum[:]))
+	return keyhash.Key(prefix, key, len(prefix)+len(key) <= MaxKeyLen && legalKey(key))
 }
 
 // chunkKey returns the memcached key of chunk i of the value with

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tiercache/tiercache"
 	"github.com/tiercache/tiercache/internal/redistest"
+	"github.com/tiercache/tiercache/internal/testlog"
 )
 
 // recSub records what a subscription delivers.
@@ -161,8 +162,8 @@ func TestBusOtherChannelsAreNotDelivered(t *testing.T) {
 // line), a restarted one an Up, and messages flow again.
 func TestBusReconnects(t *testing.T) {
 	srv := redistest.Start(t)
-	logs, errs := &logBuffer{}, &errLog{}
-	b := newBus(t, BusConfig{Client: newClient(t, srv.Addr, true), Logger: logs.logger(), OnError: errs.add})
+	logs, errs := &testlog.Buffer{}, &errLog{}
+	b := newBus(t, BusConfig{Client: newClient(t, srv.Addr, true), Logger: logs.Logger(), OnError: errs.add})
 	r := &recSub{}
 	subscribe(t, b, r)
 	srv.Kill()

@@ -12,6 +12,7 @@ import (
 	"github.com/tiercache/tiercache"
 	"github.com/tiercache/tiercache/backends/lru"
 	"github.com/tiercache/tiercache/internal/redistest"
+	"github.com/tiercache/tiercache/internal/testlog"
 	"github.com/tiercache/tiercache/tiercachetest"
 )
 
@@ -36,9 +37,9 @@ func TestDeadServerErrorsAndRecovers(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
 			srv := redistest.Start(t)
-			logs := &logBuffer{}
+			logs := &testlog.Buffer{}
 			m := newManager(t, mode.client(t, srv.Addr), func(c *Config) {
-				c.Timeout, c.Logger = 500*time.Millisecond, logs.logger()
+				c.Timeout, c.Logger = 500*time.Millisecond, logs.Logger()
 			})
 			want := tiercachetest.Response("v", 100)
 			tiercachetest.MustPut(t, m, "k", want, ttl(time.Hour))

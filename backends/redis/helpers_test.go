@@ -1,11 +1,8 @@
 package redis
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -107,25 +104,3 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 func ttl(d time.Duration) *tiercache.Policy { return tiercache.NewTTLPolicy(d) }
 
 var bg = context.Background()
-
-// logBuffer is a slog handler target safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}

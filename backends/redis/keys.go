@@ -1,10 +1,6 @@
 package redis
 
-import (
-	"crypto/sha256"
-	"encoding/base64"
-	"strings"
-)
+import "github.com/tiercache/tiercache/internal/keyhash"
 
 // Key scheme. Every Redis key this package writes is Config.Prefix
 // followed by one of:
@@ -32,23 +28,13 @@ const (
 	// MaxPrefixLen is the longest Config.Prefix accepted.
 	MaxPrefixLen = 256
 
-	reservedTag = "tc~"   // start of every generated key
-	hashedTag   = "tc~h~" // hashed keys
-	hashedLen   = 43      // unpadded base64 of 32 bytes
+	hashedTag = keyhash.Tag // hashed keys
+	hashedLen = keyhash.Len // unpadded base64 of 32 bytes
 )
 
-// itemKey maps a caller's key to its Redis key (see the key scheme). A
-// plain key costs one allocation with a prefix and none without; a hashed
-// key costs a SHA-256 and one allocation.
+// itemKey maps a caller's key to its Redis key (see the key scheme and
+// internal/keyhash). A plain key costs one allocation with a prefix and
+// none without; a hashed key costs a SHA-256 and at most two allocations.
 func itemKey(prefix, key string) string {
-	if key != "" && len(key) <= MaxKeyLen && !strings.HasPrefix(key, reservedTag) {
-		if prefix == "" {
-			return key
-		}
-		return prefix + key
-	}
-	sum := sha256.Sum256([]byte(key))
-	var buf [MaxPrefixLen + len(hashedTag) + hashedLen]byte
-	b := append(append(buf[:0], prefix...), hashedTag...)
-	return string(base64.RawURLEncoding.AppendEncode(b, sum[:]))
+	return keyhash.Key(prefix, key, key != "" && len(key) <= MaxKeyLen)
 }

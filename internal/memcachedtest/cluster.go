@@ -1,14 +1,11 @@
 package memcachedtest
 
 import (
-	"bufio"
 	"errors"
-	"fmt"
-	"net"
-	"os"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/tiercache/tiercache/internal/testserver"
 )
 
 // StartN starts n servers with opt (see StartWith), each on its own free
@@ -43,54 +40,16 @@ func Addrs(servers []*Server) []string {
 // (Windows), Pause skips the test.
 func (s *Server) Pause() {
 	s.tb.Helper()
-	if stopSignal == nil {
+	if errors.Is(s.p.Pause(), errors.ErrUnsupported) {
 		s.tb.Skip("memcachedtest: Pause needs SIGSTOP, which this system does not have")
 	}
-	s.signal(stopSignal)
 }
 
 // Resume continues a paused server with SIGCONT.
-func (s *Server) Resume() {
-	if contSignal != nil {
-		s.signal(contSignal)
-	}
-}
-
-func (s *Server) signal(sig os.Signal) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc != nil {
-		_ = s.proc.Signal(sig)
-	}
-}
+func (s *Server) Resume() { _ = s.p.Resume() }
 
 // Stats returns the server's "stats" (e.g. "cmd_get", "delete_hits",
 // "curr_items"), read on a new connection with a one-second deadline.
 func (s *Server) Stats() (map[string]string, error) {
-	c, err := net.DialTimeout("tcp", s.Addr, time.Second)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := fmt.Fprint(c, "stats\r\n"); err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	sc := bufio.NewScanner(c)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "END" {
-			return out, nil
-		}
-		f := strings.Fields(line)
-		if len(f) != 3 || f[0] != "STAT" {
-			return nil, fmt.Errorf("memcachedtest: unexpected stats line %q", line)
-		}
-		out[f[1]] = f[2]
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	return nil, errors.New("memcachedtest: stats: connection closed before END")
+	return testserver.MemcachedStats(s.Addr, time.Second)
 }

@@ -2,7 +2,6 @@ package redistest
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -47,12 +46,7 @@ func StartCluster(tb testing.TB, masters int) *Cluster {
 	if !Available(tb) {
 		return nil
 	}
-	if _, err := CLIBinary(); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("redistest: %v (CI=true: redis-cli is required)", err)
-		} else {
-			tb.Skipf("redistest: %v; install redis-tools (apt-get install redis-server) or set REDIS_CLI", err)
-		}
+	if _, ok := cliBinary.Require(tb, "redistest"); !ok {
 		return nil
 	}
 	c, err := StartClusterProcess(masters)

@@ -12,25 +12,24 @@
 package redistest
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tiercache/tiercache/internal/testserver"
 )
 
-const (
-	// ReadyTimeout bounds the wait for a started server to answer PING.
-	ReadyTimeout = 5 * time.Second
-	// startAttempts is how often a start is retried when the chosen free
-	// port was taken by someone else before the server could bind it.
-	startAttempts = 3
+// ReadyTimeout bounds the wait for a started server to answer PING.
+const ReadyTimeout = 5 * time.Second
+
+// The server and command-line client binaries.
+var (
+	serverBinary = testserver.Binary{Env: "REDIS_BIN", Names: []string{"redis-server", "valkey-server"},
+		Install: "redis-server (apt-get install redis-server)"}
+	cliBinary = testserver.Binary{Env: "REDIS_CLI", Names: []string{"redis-cli", "valkey-cli"},
+		Install: "redis-tools (apt-get install redis-server)"}
 )
 
 // Options tune the server that StartWith and StartProcess launch. The zero
@@ -52,13 +51,8 @@ type Server struct {
 	// across Kill and Restart.
 	Addr string
 
-	bin  string
-	dir  string // working directory (cluster state), removed by Close
-	args []string
-
-	mu     sync.Mutex
-	proc   *os.Process  // nil while killed
-	exited <-chan error // receives the process's exit, then is closed
+	dir string // working directory (cluster state), removed by Close
+	p   *testserver.Process
 }
 
 // Start starts a server with the default options; see StartWith.
@@ -91,16 +85,8 @@ func StartWith(tb testing.TB, opt Options) *Server {
 // saying how to install one, and returns false.
 func Available(tb testing.TB) bool {
 	tb.Helper()
-	_, err := Binary()
-	if err == nil {
-		return true
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("redistest: %v (CI=true: redis-server is required)", err)
-	} else {
-		tb.Skipf("redistest: %v; install redis-server (apt-get install redis-server) or set REDIS_BIN to run this test", err)
-	}
-	return false
+	_, ok := serverBinary.Require(tb, "redistest")
+	return ok
 }
 
 // StartProcess starts redis-server on a free loopback port with
@@ -116,51 +102,22 @@ func StartProcess(opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	var lastErr error
-	for range startAttempts {
-		port, err := FreePort()
-		if err != nil {
-			os.RemoveAll(dir)
-			return nil, err
-		}
-		s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), bin: bin, dir: dir}
-		s.args = buildArgs(port, dir, opt)
-		if lastErr = s.start(); lastErr == nil {
-			return s, nil
-		}
+	p, err := testserver.Start(testserver.Config{Bin: bin, Args: func(port int) []string { return buildArgs(port, dir, opt) },
+		Dir: dir, Ready: ping, Serving: "answering PING", ReadyTimeout: ReadyTimeout})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
-	os.RemoveAll(dir)
-	return nil, lastErr
+	return &Server{Addr: p.Addr, dir: dir, p: p}, nil
 }
 
 // Binary returns the path of the server binary: $REDIS_BIN when set,
 // otherwise "redis-server", else "valkey-server", looked up on $PATH.
-func Binary() (string, error) {
-	return lookup("REDIS_BIN", "redis-server", "valkey-server")
-}
+func Binary() (string, error) { return serverBinary.Path() }
 
 // CLIBinary returns the path of the command-line client used to create
 // clusters: $REDIS_CLI when set, otherwise "redis-cli", else "valkey-cli".
-func CLIBinary() (string, error) {
-	return lookup("REDIS_CLI", "redis-cli", "valkey-cli")
-}
-
-func lookup(env string, names ...string) (string, error) {
-	if bin := os.Getenv(env); bin != "" {
-		if _, err := os.Stat(bin); err != nil {
-			return "", fmt.Errorf("%s=%q: %w", env, bin, err)
-		}
-		return bin, nil
-	}
-	var err error
-	for _, name := range names {
-		var bin string
-		if bin, err = exec.LookPath(name); err == nil {
-			return bin, nil
-		}
-	}
-	return "", fmt.Errorf("%s binary not found on PATH (set %s): %w", names[0], env, err)
-}
+func CLIBinary() (string, error) { return cliBinary.Path() }
 
 func buildArgs(port int, dir string, opt Options) []string {
 	args := []string{"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--save", "", "--appendonly", "no",
@@ -171,31 +128,23 @@ func buildArgs(port int, dir string, opt Options) []string {
 	return append(args, opt.Args...)
 }
 
+// ping reports nil when the server at addr answers PING with PONG.
+func ping(addr string) error {
+	reply, err := Command(addr, "PING")
+	if err == nil && reply != "PONG" {
+		err = fmt.Errorf("PING = %q", reply)
+	}
+	return err
+}
+
 // FreePort asks the kernel for a free loopback TCP port. Another process
 // may take it before the server binds it; starts retry in that case.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+func FreePort() (int, error) { return testserver.FreePort() }
 
 // Kill stops the server with SIGKILL and waits for it to exit, so that
 // clients see dropped connections and refused dials. Killing a stopped
 // server does nothing.
-func (s *Server) Kill() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc == nil {
-		return
-	}
-	_ = s.proc.Signal(syscall.SIGCONT) // a paused process dies only once resumed
-	_ = s.proc.Kill()
-	<-s.exited
-	s.proc, s.exited = nil, nil
-}
+func (s *Server) Kill() { s.p.Kill() }
 
 // Close kills the server and removes its directory. StartWith registers it
 // with t.Cleanup.
@@ -206,74 +155,19 @@ func (s *Server) Close() {
 
 // Pause stops the process with SIGSTOP: it keeps its connections open but
 // answers nothing, like a hung server, until Resume.
-func (s *Server) Pause() error { return s.signal(syscall.SIGSTOP) }
+func (s *Server) Pause() error { return wrap(s.p.Pause()) }
 
 // Resume continues a paused server.
-func (s *Server) Resume() error { return s.signal(syscall.SIGCONT) }
-
-func (s *Server) signal(sig os.Signal) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc == nil {
-		return errors.New("redistest: server not running")
-	}
-	return s.proc.Signal(sig)
-}
+func (s *Server) Resume() error { return wrap(s.p.Resume()) }
 
 // Restart starts the server again on the same port, empty, after Kill (it
 // kills a running server first).
-func (s *Server) Restart() error {
-	s.Kill()
-	var err error
-	for range startAttempts {
-		if err = s.start(); err == nil {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond) // the port may linger briefly
-	}
-	return fmt.Errorf("redistest: restart on %s: %w", s.Addr, err)
-}
+func (s *Server) Restart() error { return wrap(s.p.Restart()) }
 
-// start launches the process and waits until it answers PING.
-func (s *Server) start() error {
-	cmd := exec.Command(s.bin, s.args...)
-	cmd.Dir = s.dir
-	cmd.SysProcAttr = sysProcAttr()
-	out := &limitedBuffer{max: 4096}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", s.bin, err)
+// wrap prefixes a non-nil err with the package name.
+func wrap(err error) error {
+	if err != nil {
+		return fmt.Errorf("redistest: %w", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); close(exited) }()
-	if err := waitReady(s.Addr, exited); err != nil {
-		_ = cmd.Process.Kill()
-		<-exited
-		return fmt.Errorf("%s %v: %w; output: %s", filepath.Base(s.bin), s.args, err, out.String())
-	}
-	s.mu.Lock()
-	s.proc, s.exited = cmd.Process, exited
-	s.mu.Unlock()
 	return nil
-}
-
-// waitReady polls addr with PING until it answers, the process exits, or
-// ReadyTimeout passes.
-func waitReady(addr string, exited <-chan error) error {
-	deadline := time.Now().Add(ReadyTimeout)
-	for {
-		select {
-		case err := <-exited:
-			return fmt.Errorf("exited before answering PING: %v", err)
-		default:
-		}
-		reply, err := Command(addr, "PING")
-		if err == nil && reply == "PONG" {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no PONG after %v: %q, %v", ReadyTimeout, reply, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

@@ -1,11 +1,11 @@
 //go:build unix
 
-package memcachedtest
+package testserver
 
 import (
 	"os"
 	"syscall"
 )
 
-// stopSignal and contSignal pause and resume a server (Pause, Resume).
+// stopSignal and contSignal pause and resume a process (Pause, Resume).
 var stopSignal, contSignal os.Signal = syscall.SIGSTOP, syscall.SIGCONT

@@ -1,9 +1,9 @@
 //go:build !linux
 
-package redistest
+package testserver
 
 import "syscall"
 
 // sysProcAttr returns nil: only Linux offers a parent-death signal; elsewhere
-// t.Cleanup alone stops the server.
+// the caller alone stops the server.
 func sysProcAttr() *syscall.SysProcAttr { return nil }

@@ -1,9 +1,0 @@
-//go:build !linux
-
-package memcachedtest
-
-import "syscall"
-
-// sysProcAttr returns nil: only Linux offers a parent-death signal; elsewhere
-// t.Cleanup alone stops the server.
-func sysProcAttr() *syscall.SysProcAttr { return nil }
