@@ -44,7 +44,11 @@ func WithMustUnderstand(on bool) PolicyOption {
 }
 
 // WithNow sets the time the response was received (default time.Now()). It
-// also sets the request time unless WithRequestTime is given.
+// also sets the request time unless WithRequestTime is given. The zero
+// time.Time means "not set" (time.Now()). A Policy keeps its times as Unix
+// nanoseconds, so clocks must lie between the years 1678 and 2262; the
+// backends' own deadlines (lru, disk) accept any clock, the zero time
+// included.
 func WithNow(t time.Time) PolicyOption { return func(c *policyConfig) { c.now = t } }
 
 // WithRequestTime sets the time the request was sent, used to correct the
