@@ -45,7 +45,9 @@ type options struct {
 	diskSync    string
 	mcMemory    byteSize
 	layouts     []string
+	layoutsSet  bool // -layouts was given
 	memcached   string
+	ext         map[string]*extFlags // externals.go: -redis, -redis-memory
 	killServer  bool
 	jsonPath    string
 	csvPath     string
@@ -106,7 +108,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Var(&o.mcMemory, "memcached-memory", "memory of a memcached started by the command (-m)")
 	fs.StringVar(&o.memcached, "memcached", "", "memcached host:port to use; empty: start one from PATH or $MEMCACHED_BIN if found; \"off\": none")
 	fs.BoolVar(&o.killServer, "kill-server", false, "kill one server of the memcached pool (SIGKILL) halfway through each pool layout's measured run, and report before/after")
-	fs.StringVar(&layouts, "layouts", strings.Join(layoutIDs(), ","), "comma-separated layouts to run: "+strings.Join(layoutIDs(), ", "))
+	fs.StringVar(&layouts, "layouts", strings.Join(defaultLayoutIDs(), ","), "comma-separated layouts to run: "+strings.Join(layoutIDs(), ", "))
+	addExternalFlags(fs, o)
 	fs.StringVar(&o.jsonPath, "json", "", "write the results as JSON to `file` (- for stdout)")
 	fs.StringVar(&o.csvPath, "csv", "", "write the results as CSV to `file` (- for stdout)")
 	fs.StringVar(&o.htmlPath, "html", "", "write a self-contained HTML report with SVG charts to `file`")
@@ -122,6 +125,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
 	}
 	wl.MinSize, wl.MaxSize, wl.MedianSize, wl.Seed = int(minSize), int(maxSize), int(median), seed
+	fs.Visit(func(f *flag.Flag) { o.layoutsSet = o.layoutsSet || f.Name == "layouts" })
 	var err error
 	if o.layouts, err = parseLayouts(layouts); err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
@@ -173,6 +177,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if o.trace.path != "" {
 		return runTrace(o, stdout, stderr)
 	}
+	if x, ok := o.delegation(); ok {
+		return delegate(x, args, stdout, stderr)
+	}
+	o.hintExternals(stderr)
 	rep, err := benchmark(o, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
