@@ -6,7 +6,7 @@ import (
 	"sync"
 
 	"github.com/tiercache/tiercache"
-	"github.com/tiercache/tiercache/internal/redistest"
+	"github.com/tiercache/tiercache/internal/testserver"
 )
 
 // A Builder makes the lower tier of the layouts whose lower tier is
@@ -74,8 +74,13 @@ type external struct {
 }
 
 var externals = []external{
-	{name: "redis", module: "redis", client: "go-redis", server: "redis-server", env: "REDIS_BIN", binary: redistest.Binary},
+	{name: "redis", module: "redis", client: "go-redis", server: "redis-server", env: "REDIS_BIN", binary: redisBinary.Path},
 }
+
+// redisBinary finds redis-server as internal/redistest does (that package
+// imports testing, which this command does not link).
+var redisBinary = testserver.Binary{Env: "REDIS_BIN", Names: []string{"redis-server", "valkey-server"},
+	Install: "redis-server (apt-get install redis-server)"}
 
 func externalOf(lower string) (external, bool) {
 	for _, x := range externals {
