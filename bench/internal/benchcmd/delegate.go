@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -102,6 +103,12 @@ func buildAndRun(dir string, args []string, stdout, stderr io.Writer) (code int,
 	if err := build.Run(); err != nil {
 		return 0, fmt.Errorf("go build in %s: %w", dir, err)
 	}
+	// An interrupt from the terminal reaches the child too: wait for it
+	// to stop (and stop its servers) instead of dying first, so that the
+	// temporary directory is removed.
+	interrupts := make(chan os.Signal, 1)
+	signal.Notify(interrupts, os.Interrupt)
+	defer signal.Stop(interrupts)
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err = cmd.Run()
