@@ -1,4 +1,4 @@
-package main
+package benchcmd
 
 import (
 	"bytes"
@@ -33,7 +33,7 @@ func TestNoInfOrNaNInOutputs(t *testing.T) {
 		args = append(args, "-"+f, paths[f])
 	}
 	var stdout, stderr bytes.Buffer
-	if code := run(args, &stdout, &stderr); code != 0 {
+	if code := Main(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("run = %d; stderr:\n%s", code, stderr.String())
 	}
 	outputs := map[string]string{"table": stdout.String()}
@@ -97,7 +97,7 @@ func TestOutputsWrittenIndependently(t *testing.T) {
 	args := append(append([]string(nil), smallArgs...),
 		"-json", filepath.Join(dir, "missing", "out.json"), "-html", isDir, "-csv", good, "-svg", filepath.Join(dir, "out.svg"))
 	var stdout, stderr bytes.Buffer
-	if code := run(args, &stdout, &stderr); code != 1 {
+	if code := Main(args, &stdout, &stderr); code != 1 {
 		t.Fatalf("run = %d, want 1; stderr:\n%s", code, stderr.String())
 	}
 	for _, flag := range []string{"-json", "-html"} {
@@ -128,7 +128,7 @@ func TestOutputToStdout(t *testing.T) {
 	for _, flag := range []string{"json", "csv"} {
 		t.Run(flag, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			if code := run(append(append([]string(nil), smallArgs...), "-"+flag, "-"), &stdout, &stderr); code != 0 {
+			if code := Main(append(append([]string(nil), smallArgs...), "-"+flag, "-"), &stdout, &stderr); code != 0 {
 				t.Fatalf("run = %d; stderr:\n%s", code, stderr.String())
 			}
 			var err error
@@ -147,7 +147,7 @@ func TestOutputToStdout(t *testing.T) {
 		})
 	}
 	var stdout, stderr bytes.Buffer
-	if code := run(append(append([]string(nil), smallArgs...), "-json", "-", "-csv", "-"), &stdout, &stderr); code != 2 {
+	if code := Main(append(append([]string(nil), smallArgs...), "-json", "-", "-csv", "-"), &stdout, &stderr); code != 2 {
 		t.Fatalf("two outputs to stdout: run = %d, want 2", code)
 	}
 }
@@ -159,7 +159,7 @@ func TestProgressLines(t *testing.T) {
 	progressEvery = time.Millisecond
 	args := append(append([]string(nil), smallArgs...), "-layouts", "lru,lru-disk", "-duration", "50ms")
 	var stdout, stderr bytes.Buffer
-	if code := run(args, &stdout, &stderr); code != 0 {
+	if code := Main(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("run = %d; stderr:\n%s", code, stderr.String())
 	}
 	out := stderr.String()

@@ -1,4 +1,4 @@
-package main
+package benchcmd
 
 import (
 	"errors"
@@ -17,7 +17,7 @@ import (
 type layoutSpec struct {
 	id       string // flag value
 	name     string // display name
-	lower    string // "", "disk", "memcached" or "mcpool"
+	lower    string // "", "disk", "memcached", "mcpool" or an external's name
 	compress bool   // Compress the lower tier
 	replicas int    // memcached replicas of a pool layout
 }
@@ -28,6 +28,8 @@ var layoutSpecs = []layoutSpec{
 	{id: "lru-zdisk", name: "lru > zstd(disk)", lower: "disk", compress: true},
 	{id: "lru-mc", name: "lru > memcached", lower: "memcached"},
 	{id: "lru-zmc", name: "lru > zstd(memcached)", lower: "memcached", compress: true},
+	{id: "lru-redis", name: "lru > redis", lower: "redis"},
+	{id: "lru-zredis", name: "lru > zstd(redis)", lower: "redis", compress: true},
 	{id: "lru-mc3", name: "lru > memcached×3", lower: "mcpool", replicas: 1},
 	{id: "lru-mc3r2", name: "lru > memcached×3 r2", lower: "mcpool", replicas: 2},
 }
@@ -39,6 +41,36 @@ func layoutIDs() []string {
 		ids[i] = s.id
 	}
 	return ids
+}
+
+// defaultLayoutIDs returns the layouts a run without -layouts runs: all
+// but those of an external lower tier not registered in this binary.
+func defaultLayoutIDs() []string {
+	var ids []string
+	for _, s := range layoutSpecs {
+		if !s.delegated() {
+			ids = append(ids, s.id)
+		}
+	}
+	return ids
+}
+
+// externalIDs returns the layouts over the external lower tier name.
+func externalIDs(name string) []string {
+	var ids []string
+	for _, s := range layoutSpecs {
+		if s.lower == name {
+			ids = append(ids, s.id)
+		}
+	}
+	return ids
+}
+
+// delegated reports whether the layout's lower tier lives in a module
+// whose Builder is not registered in this binary.
+func (s layoutSpec) delegated() bool {
+	_, ext := externalOf(s.lower)
+	return ext && registered(s.lower) == nil
 }
 
 // parseLayouts parses the -layouts list; the result keeps the run order.
@@ -119,6 +151,8 @@ func (e *env) build(spec layoutSpec) (_ *stack, err error) {
 		lower, t, err = e.buildMemcached(s)
 	case "mcpool":
 		lower, t, err = e.buildPool(s)
+	default:
+		lower, t, err = e.buildExternal(s)
 	}
 	if err != nil {
 		return nil, err
@@ -180,6 +214,26 @@ func (e *env) buildMemcached(s *stack) (tiercache.Manager, tier, error) {
 		}
 		return -1
 	}}, nil
+}
+
+// buildExternal makes the layout's lower tier with its registered Backend.
+func (e *env) buildExternal(s *stack) (tiercache.Manager, tier, error) {
+	be := e.ext[s.spec.lower]
+	if be == nil {
+		return nil, tier{}, fmt.Errorf("no %s available", s.spec.lower)
+	}
+	t, err := be.Tier(s.spec.id)
+	if err != nil {
+		return nil, tier{}, err
+	}
+	if t.Close != nil {
+		s.closers = append(s.closers, t.Close)
+	}
+	held := t.Held
+	if held == nil {
+		held = func() int64 { return -1 }
+	}
+	return t.Manager, tier{name: t.Name, held: held}, nil
 }
 
 // parseSync parses -disk-sync.

@@ -1,4 +1,4 @@
-package main
+package benchcmd
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ func TestKillServer(t *testing.T) {
 		"-lru-entries", "100", "-lru-bytes", "256K", "-layouts", "lru-mc3,lru-mc3r2", "-kill-server",
 		"-json", filepath.Join(dir, "out.json"), "-csv", filepath.Join(dir, "out.csv")}
 	var stdout, stderr bytes.Buffer
-	if code := run(args, &stdout, &stderr); code != 0 {
+	if code := Main(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("run = %d; stdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
 	if !strings.Contains(stdout.String(), "-kill-server: lru > memcached×3 (replicas 1)") {

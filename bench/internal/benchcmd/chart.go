@@ -1,10 +1,11 @@
-package main
+package benchcmd
 
 import (
 	"fmt"
 	"html"
 	"math"
 	"strings"
+	"unicode/utf8"
 )
 
 // SVG charts, drawn by hand so that the output needs nothing but a browser.
@@ -13,8 +14,18 @@ var palette = []string{"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#
 
 const (
 	chartFont  = `font-family="system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif"`
-	labelWidth = 170
+	labelWidth = 170 // the least width of a bar chart's label column
 )
+
+// labelColumn returns the width of a bar chart's label column: labelWidth,
+// or wider for long labels (about 7 px per character at font size 12).
+func labelColumn(labels []string) int {
+	w := labelWidth
+	for _, l := range labels {
+		w = max(w, 7*utf8.RuneCountInString(l)+16)
+	}
+	return w
+}
 
 // series is one set of bars in a bar chart.
 type series struct {
@@ -34,6 +45,8 @@ func barChart(title string, width int, labels []string, ss []series, maxV float6
 		top = 58
 	}
 	height := top + groupH*len(labels) + 10
+	labelWidth := labelColumn(labels)
+	width = max(width, labelWidth+300)
 	plotW := float64(width - labelWidth - 90)
 	if maxV <= 0 {
 		maxV = 1

@@ -1,4 +1,4 @@
-package main
+package benchcmd
 
 import (
 	"bytes"
@@ -31,7 +31,7 @@ func TestBadFlags(t *testing.T) {
 		{"extra-argument"},
 	} {
 		var stdout, stderr bytes.Buffer
-		if code := run(args, &stdout, &stderr); code != 2 {
+		if code := Main(args, &stdout, &stderr); code != 2 {
 			t.Errorf("run(%q) = %d, want 2; stderr:\n%s", args, code, stderr.String())
 		}
 		if stderr.Len() == 0 {
@@ -42,7 +42,7 @@ func TestBadFlags(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"-h"}, &stdout, &stderr); code != 0 {
+	if code := Main([]string{"-h"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("run(-h) = %d, want 0", code)
 	}
 	for _, flag := range []string{"-keys", "-skew", "-get", "-put", "-del", "-ops", "-duration", "-concurrency",
@@ -71,7 +71,7 @@ func tinyRun(t *testing.T, layouts string) string {
 		"-json", filepath.Join(dir, "out.json"), "-csv", filepath.Join(dir, "out.csv"),
 		"-html", filepath.Join(dir, "out.html"), "-svg", filepath.Join(dir, "out.svg")}
 	var stdout, stderr bytes.Buffer
-	if code := run(args, &stdout, &stderr); code != 0 {
+	if code := Main(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("run = %d; stdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
 	for _, want := range []string{"ops/s", "p99.9", "Che approximation"} {

@@ -1,4 +1,4 @@
-package main
+package benchcmd
 
 import (
 	"fmt"
@@ -73,6 +73,7 @@ code{background:#f4f4f4;padding:1px 4px}</style></head><body>
 			formatBytes(r.BytesMovedDown), formatBytes(r.BytesReadUp), r.Errors)
 	}
 	b.WriteString("</table>\n")
+	b.WriteString(tierSection(rows))
 	if ch := rep.Che; ch != nil {
 		fmt.Fprintf(&b, "<p>Che approximation for the front LRU: model %.4f (%.4f without deletes), measured %.4f on <code>%s</code>, "+
 			"difference %+.2f points.</p>\n", ch.Model, ch.ModelNoDeletes, ch.Measured, esc(ch.Layout), 100*ch.Diff)

@@ -1,4 +1,4 @@
-package main
+package benchcmd
 
 import (
 	"encoding/csv"
@@ -84,17 +84,20 @@ type Row struct {
 }
 
 // TierRow is one tier of a layout. HitRatio is Hits/Gets of the lookups
-// that reached the tier; BytesHeld is -1 when unknown.
+// that reached the tier; BytesHeld is -1 when unknown. Latency is nil for
+// a layout of one tier (no Layered to sample it) and when no lookup was
+// sampled.
 type TierRow struct {
-	Name         string  `json:"name"`
-	Gets         int64   `json:"gets"`
-	Hits         int64   `json:"hits"`
-	HitRatio     float64 `json:"hit_ratio"`
-	BytesHeld    int64   `json:"bytes_held"`
-	BytesWritten int64   `json:"bytes_written"`
-	BytesRead    int64   `json:"bytes_read"`
-	Promotions   int64   `json:"promotions"`
-	Errors       int64   `json:"errors"`
+	Name         string       `json:"name"`
+	Gets         int64        `json:"gets"`
+	Hits         int64        `json:"hits"`
+	HitRatio     float64      `json:"hit_ratio"`
+	BytesHeld    int64        `json:"bytes_held"`
+	BytesWritten int64        `json:"bytes_written"`
+	BytesRead    int64        `json:"bytes_read"`
+	Promotions   int64        `json:"promotions"`
+	Errors       int64        `json:"errors"`
+	Latency      *TierLatency `json:"lookup_latency,omitempty"`
 }
 
 // LatencyPoint is one point of a latency distribution.
@@ -156,6 +159,7 @@ func (r *Row) fill(res *workload.Result, s *stack, before, after snapshot) {
 		if s.layered != nil {
 			a, b := after.layered.Tiers[i], before.layered.Tiers[i]
 			tr.Promotions, tr.Errors = int64(a.Promotions-b.Promotions), int64(a.Errors-b.Errors)
+			tr.Latency = tierLatency(b.Latency, a.Latency)
 		}
 		if t.count != nil {
 			d := after.lower[i].sub(before.lower[i])
@@ -258,6 +262,11 @@ func writeJSON(w io.Writer, rep *Report) error {
 	return enc.Encode(rep)
 }
 
+// tierCSVFields are the columns of each tier's group in the CSV report,
+// prefixed with "tierN_".
+var tierCSVFields = []string{"name", "gets", "hits", "hit_ratio", "bytes_held", "bytes_written", "bytes_read", "promotions", "errors",
+	"lookup_samples", "lookup_mean_us", "lookup_p50_us", "lookup_p99_us"}
+
 // writeCSV writes one line per layout; tiers become numbered column groups.
 func writeCSV(w io.Writer, rep *Report) error {
 	maxTiers := 0
@@ -267,7 +276,7 @@ func writeCSV(w io.Writer, rep *Report) error {
 	head := []string{"layout", "name", "ops", "seconds", "ops_per_sec", "mean_us", "p50_us", "p99_us", "p999_us", "max_us",
 		"gets", "hits", "puts", "deletes", "errors", "hit_ratio", "bytes_moved_down", "bytes_read_up"}
 	for i := range maxTiers {
-		for _, f := range []string{"name", "gets", "hits", "hit_ratio", "bytes_held", "bytes_written", "bytes_read", "promotions", "errors"} {
+		for _, f := range tierCSVFields {
 			head = append(head, fmt.Sprintf("tier%d_%s", i, f))
 		}
 	}
@@ -282,12 +291,17 @@ func writeCSV(w io.Writer, rep *Report) error {
 			it(r.BytesMovedDown), it(r.BytesReadUp)}
 		for i := range maxTiers {
 			if i >= len(r.Tiers) {
-				rec = append(rec, make([]string, 9)...)
+				rec = append(rec, make([]string, len(tierCSVFields))...)
 				continue
 			}
 			t := r.Tiers[i]
 			rec = append(rec, t.Name, it(t.Gets), it(t.Hits), fl(t.HitRatio), it(t.BytesHeld), it(t.BytesWritten),
 				it(t.BytesRead), it(t.Promotions), it(t.Errors))
+			if l := t.Latency; l != nil {
+				rec = append(rec, strconv.FormatUint(l.Samples, 10), fl(l.MeanUs), fl(l.P50Us), fl(l.P99Us))
+			} else {
+				rec = append(rec, "", "", "", "")
+			}
 		}
 		rec = append(rec, faultCSV(r.Fault)...)
 		cw.Write(append(rec, r.Error))

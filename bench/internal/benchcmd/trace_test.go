@@ -1,4 +1,4 @@
-package main
+package benchcmd
 
 import (
 	"bytes"
@@ -35,7 +35,7 @@ func TestTraceMode(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	args := []string{"-trace", path, "-evictions", "lru,arc,adaptive", "-sizes", "20,100",
 		"-json", filepath.Join(dir, "t.json"), "-csv", filepath.Join(dir, "t.csv"), "-svg", filepath.Join(dir, "t.svg")}
-	if code := run(args, &stdout, &stderr); code != 0 {
+	if code := Main(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("run = %d; stderr:\n%s", code, stderr.String())
 	}
 	out := stdout.String()
@@ -84,7 +84,7 @@ func TestTraceModeErrors(t *testing.T) {
 		{[]string{"-trace", path, "-trace-format", "csv"}, 1},
 	} {
 		var stdout, stderr bytes.Buffer
-		if code := run(tc.args, &stdout, &stderr); code != tc.code || stderr.Len() == 0 {
+		if code := Main(tc.args, &stdout, &stderr); code != tc.code || stderr.Len() == 0 {
 			t.Errorf("run(%q) = %d, want %d; stderr %q", tc.args, code, tc.code, stderr.String())
 		}
 	}
@@ -96,7 +96,7 @@ func TestLayoutEvictions(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	args := []string{"-keys", "300", "-ops", "2000", "-warmup", "300", "-max-size", "8K", "-median-size", "1K",
 		"-lru-entries", "50", "-lru-bytes", "128K", "-layouts", "lru", "-memcached", "off", "-evictions", "lru,adaptive"}
-	if code := run(args, &stdout, &stderr); code != 0 {
+	if code := Main(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("run = %d; stderr:\n%s", code, stderr.String())
 	}
 	if out := stdout.String(); !strings.Contains(out, "lru (adaptive)") || !strings.Contains(out, "Che approximation") {

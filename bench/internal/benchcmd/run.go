@@ -1,10 +1,11 @@
-package main
+package benchcmd
 
 import (
 	"context"
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -19,6 +20,7 @@ type env struct {
 	w        *workload.Workload
 	mc       *mcServer
 	pool     *mcPool
+	ext      map[string]Backend // started external lower tiers, by name
 	stderr   io.Writer
 	eviction lru.Eviction // of the front tier of the layouts being run
 }
@@ -30,7 +32,7 @@ func benchmark(o *options, stderr io.Writer) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &env{o: o, w: w, stderr: stderr}
+	e := &env{o: o, w: w, stderr: stderr, ext: map[string]Backend{}}
 	rep := newReport(e)
 	if o.progress != progressOff {
 		fmt.Fprintf(stderr, "bench: workload of %d keys (%s of bodies) generated in %v\n",
@@ -44,13 +46,15 @@ func benchmark(o *options, stderr io.Writer) (*Report, error) {
 		e.pool = startPool(o, stderr)
 		defer e.pool.stop()
 	}
+	e.startExternals()
+	defer e.closeExternals()
 	for _, ev := range o.trace.evictions {
 		e.eviction = ev
 		for _, id := range o.layouts {
 			spec := specOf(id)
-			if (spec.lower == "memcached" && e.mc == nil) || (spec.lower == "mcpool" && e.pool == nil) {
-				if ev == o.trace.evictions[0] && (o.memcached != "" || !isDefaultLayouts(o.layouts)) {
-					rep.Notes = append(rep.Notes, "skipped "+spec.name+": no memcached")
+			if what, ok := e.available(spec); !ok {
+				if ev == o.trace.evictions[0] && (e.serverGiven(spec) || !isDefaultLayouts(o.layouts)) {
+					rep.Notes = append(rep.Notes, "skipped "+spec.name+": no "+what)
 				}
 				continue
 			}
@@ -70,7 +74,30 @@ func (e *env) needsMemcached() bool {
 	return false
 }
 
-func isDefaultLayouts(ids []string) bool { return len(ids) == len(layoutSpecs) }
+func isDefaultLayouts(ids []string) bool { return slices.Equal(ids, defaultLayoutIDs()) }
+
+// available reports whether the server of spec's lower tier is there, and
+// names what is missing when it is not.
+func (e *env) available(spec layoutSpec) (what string, ok bool) {
+	switch spec.lower {
+	case "", "disk":
+		return "", true
+	case "memcached":
+		return "memcached", e.mc != nil
+	case "mcpool":
+		return "memcached", e.pool != nil
+	}
+	return spec.lower, e.ext[spec.lower] != nil
+}
+
+// serverGiven reports whether the user named the server of spec's lower
+// tier (-memcached, -redis), so that its absence deserves a note.
+func (e *env) serverGiven(spec layoutSpec) bool {
+	if _, ok := externalOf(spec.lower); ok {
+		return e.o.ext[spec.lower].addr != ""
+	}
+	return e.o.memcached != ""
+}
 
 // runLayout builds spec, warms it up, measures it and closes it.
 func (e *env) runLayout(spec layoutSpec) Row {
