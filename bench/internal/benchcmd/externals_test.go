@@ -240,16 +240,21 @@ func TestManualCommand(t *testing.T) {
 // registration panic.
 func TestRegisterPanics(t *testing.T) {
 	withRegistered(t, &fakeBuilder{})
-	for name, fn := range map[string]func(){
-		"unknown": func() { Register("cassandra", &fakeBuilder{}) },
-		"twice":   func() { Register("redis", &fakeBuilder{}) },
-		"nil": func() {
+	// In this order: "nil" removes the registration "twice" relies on.
+	for _, tc := range []struct {
+		name string
+		fn   func()
+	}{
+		{"unknown", func() { Register("cassandra", &fakeBuilder{}) }},
+		{"twice", func() { Register("redis", &fakeBuilder{}) }},
+		{"nil", func() {
 			registryMu.Lock()
 			delete(registry, "redis")
 			registryMu.Unlock()
 			Register("redis", nil)
-		},
+		}},
 	} {
+		name, fn := tc.name, tc.fn
 		func() {
 			defer func() {
 				if recover() == nil {
