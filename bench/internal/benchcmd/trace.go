@@ -167,7 +167,8 @@ func replayTable(tr *workload.KeyTrace, o *options, tab *TraceTable, stderr io.W
 		tab.HitRatio[i] = make([]float64, len(o.trace.evictions))
 	}
 	var done atomic.Int64
-	stop := traceProgress(o, stderr, &done, int64(len(tr.Requests)*len(tab.Sizes)*len(o.trace.evictions)))
+	// The layout runner's progress report, on a bare env: it needs only o and stderr.
+	stop := (&env{o: o, stderr: stderr}).progress("trace replay", &done, int64(len(tr.Requests)*len(tab.Sizes)*len(o.trace.evictions)), 0)
 	defer stop()
 	errs := make([]error, min(o.concurrency, runtime.GOMAXPROCS(0)))
 	var wg sync.WaitGroup
@@ -208,41 +209,6 @@ func replayOne(tr *workload.KeyTrace, ev lru.Eviction, size, shards int, done *a
 	defer m.Close()
 	resp := &tiercache.Response{Status: 200, URL: "https://bench.example/"}
 	return workload.ReplayTrace(context.Background(), m, tr, resp, tiercache.NewTTLPolicy(24*time.Hour), done)
-}
-
-// traceProgress prints the share of requests replayed every 10 s to stderr
-// when it is not a terminal, every 200 ms on one line when it is.
-func traceProgress(o *options, stderr io.Writer, done *atomic.Int64, total int64) func() {
-	if o.progress == progressOff {
-		return func() {}
-	}
-	every := progressEvery
-	if o.progress == progressTerminal {
-		every = 200 * time.Millisecond
-	}
-	quit := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				if o.progress == progressTerminal {
-					fmt.Fprint(stderr, "\r\033[K")
-				}
-				return
-			case <-t.C:
-				pct := 100 * float64(done.Load()) / float64(max(total, 1))
-				if o.progress == progressTerminal {
-					fmt.Fprintf(stderr, "\r\033[Kbench: trace replay %.0f%%", pct)
-				} else {
-					fmt.Fprintf(stderr, "bench: trace replay %.0f%%\n", pct)
-				}
-			}
-		}
-	})
-	return func() { close(quit); wg.Wait() }
 }
 
 // printTraceTable prints the hit ratios in percent, a mean row and a note.
