@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	stdexpvar "expvar"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +36,16 @@ func newStack(t *testing.T) (*tiercache.Layered, *disk.Manager) {
 	return l, d
 }
 
+// published counts the names tests published: expvar's registry is
+// process-wide and has no Unpublish, so each run (go test -count=N) needs
+// names of its own.
+var published atomic.Int64
+
+// uniqueName returns base with a suffix no other call in this process got.
+func uniqueName(base string) string {
+	return fmt.Sprintf("%s_%d", base, published.Add(1))
+}
+
 type sample struct {
 	Labels map[string]string `json:"labels"`
 	Value  json.RawMessage   `json:"value"`
@@ -43,7 +55,8 @@ type sample struct {
 // calls and reads the values back from /debug/vars over HTTP.
 func TestPublishServesDebugVars(t *testing.T) {
 	l, d := newStack(t)
-	if err := expvar.Publish("tiercache_test_stack", l); err != nil {
+	name := uniqueName("tiercache_test_stack")
+	if err := expvar.Publish(name, l); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(stdexpvar.Handler())
@@ -60,8 +73,8 @@ func TestPublishServesDebugVars(t *testing.T) {
 
 	vars := getVars(t, srv.URL)
 	var stack map[string][]sample
-	if err := json.Unmarshal(vars["tiercache_test_stack"], &stack); err != nil {
-		t.Fatalf("tiercache_test_stack: %v in %s", err, vars["tiercache_test_stack"])
+	if err := json.Unmarshal(vars[name], &stack); err != nil {
+		t.Fatalf("%s: %v in %s", name, err, vars[name])
 	}
 	lruTier := map[string]string{"tier": "0", "name": "lru"}
 	diskTier := map[string]string{"tier": "1", "name": "disk"}
@@ -133,10 +146,11 @@ func find(samples []sample, labels map[string]string) (json.RawMessage, bool) {
 
 func TestPublishRefusesBadNames(t *testing.T) {
 	l, _ := newStack(t)
-	if err := expvar.Publish("tiercache_test_twice", l); err != nil {
+	twice := uniqueName("tiercache_test_twice")
+	if err := expvar.Publish(twice, l); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"tiercache_test_twice", "", "memstats"} {
+	for _, name := range []string{twice, "", "memstats"} {
 		if err := expvar.Publish(name, l); !errors.Is(err, tiercache.ErrInvalid) {
 			t.Errorf("Publish(%q) = %v, want ErrInvalid", name, err)
 		}
