@@ -21,13 +21,17 @@
 package benchcmd
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tiercache/tiercache/bench/workload"
@@ -159,7 +163,8 @@ func (o *options) validate() error {
 // Main runs the command with args (without the program name), writing the
 // table or the output sent to stdout ("-") to stdout, and progress and
 // errors to stderr. It returns the exit status: 0 ok, 1 a failed layout or
-// output, 2 a usage error. A run that asks for a layout whose lower tier is
+// output, 2 a usage error, 130 interrupted (SIGINT or SIGTERM: the layout
+// being measured is closed first, see benchmark). A run that asks for a layout whose lower tier is
 // not registered in this binary (the redis layouts in the main module) is
 // delegated to the module that registers it (see delegate.go).
 func Main(args []string, stdout, stderr io.Writer) int {
@@ -181,7 +186,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return delegate(x, args, stdout, stderr)
 	}
 	o.hintExternals(stderr)
-	rep, err := benchmark(o, stderr)
+	// An interrupt or SIGTERM ends the run cleanly: the layout being
+	// measured is closed, so the memcached servers the command started
+	// stop and the disk tier's temporary directory goes.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := benchmark(ctx, o, stderr)
+	if errors.Is(err, errInterrupted) {
+		fmt.Fprintln(stderr, "bench: interrupted: servers stopped, temporary files removed, no report written")
+		return 130
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1

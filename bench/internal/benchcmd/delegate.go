@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // Handing a run over to a nested module. The layouts of an external lower
@@ -103,15 +104,31 @@ func buildAndRun(dir string, args []string, stdout, stderr io.Writer) (code int,
 	if err := build.Run(); err != nil {
 		return 0, fmt.Errorf("go build in %s: %w", dir, err)
 	}
-	// An interrupt from the terminal reaches the child too: wait for it
-	// to stop (and stop its servers) instead of dying first, so that the
-	// temporary directory is removed.
-	interrupts := make(chan os.Signal, 1)
-	signal.Notify(interrupts, os.Interrupt)
-	defer signal.Stop(interrupts)
+	// An interrupt from the terminal reaches the child too; one sent to
+	// this process alone, or a SIGTERM, is passed on. Either way wait for
+	// the child to stop (and stop its servers) instead of dying first, so
+	// that the temporary directory is removed.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	err = cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	exited := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case sig := <-signals:
+				_ = cmd.Process.Signal(sig)
+			case <-exited:
+				return
+			}
+		}
+	}()
+	err = cmd.Wait()
+	close(exited)
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		if exit.ExitCode() < 0 { // killed by a signal

@@ -2,6 +2,7 @@ package benchcmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -16,6 +17,7 @@ import (
 
 // env is what the layouts of one run share.
 type env struct {
+	ctx      context.Context // cancelled by an interrupt: stop measuring, clean up
 	o        *options
 	w        *workload.Workload
 	mc       *mcServer
@@ -25,14 +27,20 @@ type env struct {
 	eviction lru.Eviction // of the front tier of the layouts being run
 }
 
-// benchmark generates the workload and runs every requested layout.
-func benchmark(o *options, stderr io.Writer) (*Report, error) {
+// errInterrupted is returned by benchmark when ctx was cancelled (an
+// interrupt or SIGTERM): the layouts run so far were closed, so their
+// servers are stopped and their temporary directories removed.
+var errInterrupted = errors.New("interrupted")
+
+// benchmark generates the workload and runs every requested layout, until
+// ctx is cancelled.
+func benchmark(ctx context.Context, o *options, stderr io.Writer) (*Report, error) {
 	t0 := time.Now()
 	w, err := workload.New(o.wl)
 	if err != nil {
 		return nil, err
 	}
-	e := &env{o: o, w: w, stderr: stderr, ext: map[string]Backend{}}
+	e := &env{ctx: ctx, o: o, w: w, stderr: stderr, ext: map[string]Backend{}}
 	rep := newReport(e)
 	if o.progress != progressOff {
 		fmt.Fprintf(stderr, "bench: workload of %d keys (%s of bodies) generated in %v\n",
@@ -58,7 +66,11 @@ func benchmark(o *options, stderr io.Writer) (*Report, error) {
 				}
 				continue
 			}
-			rep.Rows = append(rep.Rows, withEviction(e.runLayout(spec), ev))
+			row := e.runLayout(spec)
+			if ctx.Err() != nil {
+				return nil, errInterrupted
+			}
+			rep.Rows = append(rep.Rows, withEviction(row, ev))
 		}
 	}
 	rep.Che = e.cheCheck(rep.Rows)
@@ -113,7 +125,7 @@ func (e *env) runLayout(spec layoutSpec) Row {
 			fmt.Fprintf(e.stderr, "bench: %s: close: %v\n", spec.name, err)
 		}
 	}()
-	ctx := context.Background()
+	ctx := e.ctx
 	if len(e.w.Warmup) > 0 {
 		e.replay(ctx, s, spec.name+" warm-up", e.w.Warmup, 0)
 	}
