@@ -164,9 +164,10 @@ func (o *options) validate() error {
 // table or the output sent to stdout ("-") to stdout, and progress and
 // errors to stderr. It returns the exit status: 0 ok, 1 a failed layout or
 // output, 2 a usage error, 130 interrupted (SIGINT or SIGTERM: the layout
-// being measured is closed first, see benchmark). A run that asks for a layout whose lower tier is
-// not registered in this binary (the redis layouts in the main module) is
-// delegated to the module that registers it (see delegate.go).
+// being measured is closed first, see benchmark). A run that asks for a
+// layout whose lower tier is not registered in this binary (the redis
+// layouts in the main module) is delegated to the module that registers it
+// (see delegate.go).
 func Main(args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
 	switch {
