@@ -3,12 +3,12 @@
 package benchcmd
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,6 +32,24 @@ func TestMain(m *testing.M) {
 	os.Exit(2)
 }
 
+// lockedBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
 // TestInterruptCleansUp signals the command while it runs a disk layout: it must exit with 130 and leave no temporary directory behind
 // (it used to die at once and leave tiercache-bench-disk-* in $TMPDIR).
 func TestInterruptCleansUp(t *testing.T) {
@@ -42,38 +60,38 @@ func TestInterruptCleansUp(t *testing.T) {
 				"-keys", "500", "-max-size", "16K", "-median-size", "2K", "-lru-entries", "100",
 				"-layouts", "lru-disk", "-memcached", "off", "-duration", "1m")
 			cmd.Env = append(os.Environ(), helperEnv+"=1", "TMPDIR="+tmp)
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
+			var stderr lockedBuffer
+			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
 			// Signal once the disk tier's directory exists, while the
 			// layout warms up or is measured.
 			var dirs []string
 			for deadline := time.Now().Add(time.Minute); len(dirs) == 0 && time.Now().Before(deadline); {
-				time.Sleep(10 * time.Millisecond)
+				select {
+				case err := <-exited:
+					t.Fatalf("exited (%v) before its disk directory appeared; stderr:\n%s", err, stderr.String())
+				case <-time.After(10 * time.Millisecond):
+				}
 				dirs, _ = filepath.Glob(filepath.Join(tmp, "tiercache-bench-disk-*"))
 			}
 			if len(dirs) != 1 {
 				_ = cmd.Process.Kill()
-				t.Fatalf("%d disk directories after a minute, want 1", len(dirs))
+				<-exited
+				t.Fatalf("%d disk directories after a minute, want 1; stderr:\n%s", len(dirs), stderr.String())
 			}
 			time.Sleep(200 * time.Millisecond)
-			lines := bufio.NewScanner(stderr)
-			var seen []string
 			start := time.Now()
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
-			for lines.Scan() {
-				seen = append(seen, lines.Text())
-			}
-			err = cmd.Wait()
+			err := <-exited
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) || exit.ExitCode() != 130 {
-				t.Fatalf("exit %v, want status 130; stderr:\n%s", err, strings.Join(seen, "\n"))
+				t.Fatalf("exit %v, want status 130; stderr:\n%s", err, stderr.String())
 			}
 			t.Logf("stopped %v after the signal", time.Since(start).Round(time.Millisecond))
 			if left, _ := os.ReadDir(tmp); len(left) != 0 {
