@@ -151,8 +151,11 @@ func TestSetServersUnderLoad(t *testing.T) {
 }
 
 // TestSetServersMovedKeys measures, on real servers, the keys that miss
-// after the list changes: 3 -> 4 servers loses at most 30% (ideal 25%),
-// and removing one of 4 loses exactly that server's keys.
+// after the list changes: 3 -> 4 servers loses exactly the keys the new
+// server takes (consistent hashing moves no other), which is near 25% (it
+// depends on the random ports: 15% to 34% in 3,000 simulated port draws,
+// hence the loose bounds), and removing one of 4 loses exactly that
+// server's keys.
 func TestSetServersMovedKeys(t *testing.T) {
 	servers := memcachedtest.StartN(t, 4, memcachedtest.Options{})
 	addrs := memcachedtest.Addrs(servers)
@@ -162,9 +165,10 @@ func TestSetServersMovedKeys(t *testing.T) {
 	fill(t, m, keys)
 	mustDo(t, m.SetServers(addrs...))
 	moved := 1 - readAll(t, m, keys)
-	t.Logf("3 -> 4 servers: %.1f%% of keys moved (ideal 25%%)", 100*moved)
-	if moved > 0.30 || moved < 0.15 {
-		t.Errorf("3 -> 4 servers moved %.1f%% of keys, want at most 30%% (ideal 25%%)", 100*moved)
+	taken := shareOf(m, keys, addrs[3])
+	t.Logf("3 -> 4 servers: %.1f%% of keys moved, the new server took %.1f%% (ideal 25%%)", 100*moved, 100*taken)
+	if math.Abs(moved-taken) > 1e-9 || moved > 0.40 || moved < 0.10 {
+		t.Errorf("3 -> 4 servers moved %.4f of the keys, want exactly the new server's share %.4f, near 0.25", moved, taken)
 	}
 
 	m2 := newManagerOn(t, addrs[0], func(c *Config) { c.Servers, c.Prefix = addrs, "shrink:" })
