@@ -3,15 +3,15 @@
 package benchcmd
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tiercache/tiercache/internal/testlog"
 )
 
 // helperEnv makes the test binary run Main on the arguments after "--"
@@ -32,24 +32,6 @@ func TestMain(m *testing.M) {
 	os.Exit(2)
 }
 
-// lockedBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // TestInterruptCleansUp signals the command while it runs a disk layout: it must exit with 130 and leave no temporary directory behind
 // (it used to die at once and leave tiercache-bench-disk-* in $TMPDIR).
 func TestInterruptCleansUp(t *testing.T) {
@@ -60,7 +42,7 @@ func TestInterruptCleansUp(t *testing.T) {
 				"-keys", "500", "-max-size", "16K", "-median-size", "2K", "-lru-entries", "100",
 				"-layouts", "lru-disk", "-memcached", "off", "-duration", "1m")
 			cmd.Env = append(os.Environ(), helperEnv+"=1", "TMPDIR="+tmp)
-			var stderr lockedBuffer
+			var stderr testlog.Buffer // any concurrent writer and reader will do
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
